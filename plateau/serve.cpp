@@ -1,0 +1,78 @@
+#include "serve.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
+#include "plateau/config/config.hpp"
+#include "plateau/scheduler/topology_json.hpp"
+#include "plateau/signaling/server.hpp"
+
+namespace plateau::cli {
+
+int RunServe(const ServeOptions& options) {
+  auto config = config::LoadFile(options.config);
+  if (!config) {
+    std::cerr << "plateau: " << config.error().message << "\n";
+    return 2;
+  }
+  auto topology = config::BuildTopology(*config);
+  if (!topology) {
+    std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data, ec);
+  if (ec) {
+    log::Error("serve.data_dir_failed", {{"data", options.data}, {"error", ec.message()}});
+    return 1;
+  }
+  const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
+
+  boost::asio::io_context io;
+  signaling::Router router;
+  router.Add("GET", "/healthz", [](const signaling::HttpRequest&) {
+    return signaling::HttpResponse::Json(200, {{"status", "ok"}, {"version", PLATEAU_VERSION}});
+  });
+  router.Add("GET", "/metrics", [](const signaling::HttpRequest&) {
+    return signaling::HttpResponse::Text(200, metrics::Registry::Global().RenderText(),
+                                         "text/plain; version=0.0.4");
+  });
+  const scheduler::Topology& topo = *topology;
+  router.Add("GET", "/api/v1/topology", [&topo](const signaling::HttpRequest&) {
+    return signaling::HttpResponse::Json(200, scheduler::TopologyToJson(topo));
+  });
+
+  signaling::HttpServer server(io, router);
+  if (auto st = server.Listen(listen); !st) {
+    log::Error("serve.listen_failed", {{"listen", listen}, {"error", st.error().message}});
+    return 1;
+  }
+  log::Info("serve.started", {{"version", PLATEAU_VERSION},
+                              {"listen", listen},
+                              {"port", server.port()},
+                              {"config", options.config},
+                              {"data", options.data},
+                              {"sites", topo.sites().size()}});
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int signo) {
+    if (e) return;
+    log::Info("serve.stopping", {{"signal", signo}});
+    server.Stop();
+    io.stop();
+  });
+
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 1; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : workers) t.join();
+  log::Info("serve.stopped");
+  return 0;
+}
+
+}  // namespace plateau::cli

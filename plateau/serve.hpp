@@ -1,0 +1,15 @@
+#pragma once
+#include <string>
+
+namespace plateau::cli {
+
+struct ServeOptions {
+  std::string config;
+  std::string data = "data";
+  std::string listen;  // empty: [server].listen from the config
+};
+
+// Runs until SIGINT/SIGTERM. Exit status: 0 clean stop, 2 bad configuration, 1 start-up failure.
+int RunServe(const ServeOptions& options);
+
+}  // namespace plateau::cli

@@ -1,0 +1,28 @@
+#include "topology_cmd.hpp"
+
+#include <iostream>
+
+#include "plateau/config/config.hpp"
+#include "plateau/scheduler/topology_json.hpp"
+
+namespace plateau::cli {
+
+int RunTopology(const TopologyOptions& options) {
+  auto config = config::LoadFile(options.config);
+  if (!config) {
+    std::cerr << "plateau: " << config.error().message << "\n";
+    return 2;
+  }
+  auto topology = config::BuildTopology(*config);
+  if (!topology) {
+    std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
+    return 2;
+  }
+  if (options.json)
+    std::cout << scheduler::TopologyToJson(*topology).dump(2) << "\n";
+  else
+    std::cout << scheduler::TopologyToText(*topology);
+  return 0;
+}
+
+}  // namespace plateau::cli
