@@ -1,5 +1,7 @@
 #include "serve.hpp"
 
+#include "commands.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
@@ -73,6 +75,16 @@ int RunServe(const ServeOptions& options) {
   for (auto& t : workers) t.join();
   log::Info("serve.stopped");
   return 0;
+}
+
+void RegisterServe(CLI::App& root, Commands& out) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* cmd = root.add_subcommand("serve", "Run the all-in-one server");
+  cmd->add_option("--config", options->config, "Network config (TOML)")->required();
+  cmd->add_option("--data", options->data, "Data directory (SQLite and keys)")
+      ->capture_default_str();
+  cmd->add_option("--listen", options->listen, "HOST:PORT (default from the config)");
+  out.push_back({cmd, [options] { return RunServe(*options); }});
 }
 
 }  // namespace plateau::cli

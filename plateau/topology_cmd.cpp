@@ -1,5 +1,9 @@
 #include "topology_cmd.hpp"
 
+#include <memory>
+
+#include "commands.hpp"
+
 #include <iostream>
 
 #include "plateau/config/config.hpp"
@@ -23,6 +27,14 @@ int RunTopology(const TopologyOptions& options) {
   else
     std::cout << scheduler::TopologyToText(*topology);
   return 0;
+}
+
+void RegisterTopology(CLI::App& root, Commands& out) {
+  auto options = std::make_shared<TopologyOptions>();
+  auto* cmd = root.add_subcommand("topology", "Print the network tree from a config file");
+  cmd->add_option("--config", options->config, "Network config (TOML)")->required();
+  cmd->add_flag("--json", options->json, "Print JSON instead of a tree");
+  out.push_back({cmd, [options] { return RunTopology(*options); }});
 }
 
 }  // namespace plateau::cli
