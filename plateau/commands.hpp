@@ -14,6 +14,15 @@ struct Command {
 
 using Commands = std::vector<Command>;
 
+// The `bench` parent command, created on first use; `bench audio`, `bench mix`, ... hang off it.
+inline CLI::App* BenchCommand(CLI::App& root) {
+  for (CLI::App* sub : root.get_subcommands([](CLI::App* a) { return a->get_name() == "bench"; }))
+    return sub;
+  auto* bench = root.add_subcommand("bench", "Benchmarks (each prints figures against a same-run baseline)");
+  bench->require_subcommand(1);
+  return bench;
+}
+
 void RegisterTopology(CLI::App& root, Commands& out);
 void RegisterServe(CLI::App& root, Commands& out);
 // Later issues add: RegisterTerminal, RegisterBench, RegisterVenueToken, RegisterMcu.

@@ -98,7 +98,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return DoClose();
     }
     if (ec == http::error::body_limit) {
-      return SendError(413, "body_too_large",
+      // 400 (not 413) because the REST API documents every refused input as 400 with a code.
+      return SendError(400, "body_too_large",
                        "request body is larger than " +
                            std::to_string(server_->limits.max_body_bytes) + " bytes");
     }

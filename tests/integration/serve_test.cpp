@@ -72,10 +72,11 @@ TEST_F(Serve, SigintStopsWithinTwoSecondsEvenWithAnIdleConnectionOpen) {
   close(fd);
 }
 
-TEST_F(Serve, OversizedBodyIsRefusedWith413) {
+TEST_F(Serve, OversizedBodyIsRefusedWith400BodyTooLarge) {
   Start();
   auto r = Http(port_, "POST", "/api/v1/topology", std::string(2 * 1024 * 1024, 'x'));
-  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["code"], "body_too_large");
   EXPECT_TRUE(WaitHealthy(port_, std::chrono::seconds(2)));
 }
 

@@ -106,6 +106,7 @@ struct CascadePlan {
 
 struct Booking {
   BookingId id = 0;
+  std::string conference_number;      // dialable conference number, unique (assigned by the store)
   BookingRequest request;
   CascadePlan plan;
   BookingState state = BookingState::kConfirmed;
