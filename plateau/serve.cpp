@@ -13,6 +13,7 @@
 #include "plateau/config/config.hpp"
 #include "plateau/scheduler/topology_json.hpp"
 #include "plateau/signaling/server.hpp"
+#include "plateau/signaling/static_files.hpp"
 
 namespace plateau::cli {
 
@@ -49,6 +50,14 @@ int RunServe(const ServeOptions& options) {
     return signaling::HttpResponse::Json(200, scheduler::TopologyToJson(topo));
   });
 
+  // The console last: its catch-all route must not shadow the API.
+  router.Add("GET", "/", [](const signaling::HttpRequest&) {
+    signaling::HttpResponse r = signaling::HttpResponse::Text(302, "", "text/plain");
+    r.headers.emplace_back("Location", "/console/");
+    return r;
+  });
+  signaling::AddStaticFiles(router, "/console", options.web_root);
+
   signaling::HttpServer server(io, router);
   if (auto st = server.Listen(listen); !st) {
     log::Error("serve.listen_failed", {{"listen", listen}, {"error", st.error().message}});
@@ -84,6 +93,8 @@ void RegisterServe(CLI::App& root, Commands& out) {
   cmd->add_option("--data", options->data, "Data directory (SQLite and keys)")
       ->capture_default_str();
   cmd->add_option("--listen", options->listen, "HOST:PORT (default from the config)");
+  cmd->add_option("--web-root", options->web_root, "Directory of the web console's files")
+      ->capture_default_str();
   out.push_back({cmd, [options] { return RunServe(*options); }});
 }
 

@@ -7,6 +7,7 @@ struct ServeOptions {
   std::string config;
   std::string data = "data";
   std::string listen;  // empty: [server].listen from the config
+  std::string web_root = PLATEAU_DEFAULT_WEB_ROOT;  // the console's static files
 };
 
 // Runs until SIGINT/SIGTERM. Exit status: 0 clean stop, 2 bad configuration, 1 start-up failure.

@@ -91,15 +91,23 @@ HttpResponse Router::Dispatch(HttpRequest request) const {
   const std::vector<std::string> segs = Split(request.path);
   std::vector<std::string> allowed;
   for (const Route& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
+    const bool tail = !r.segments.empty() && r.segments.back().rfind("{*", 0) == 0;
+    const size_t fixed = tail ? r.segments.size() - 1 : r.segments.size();
+    if (tail ? segs.size() < fixed : segs.size() != fixed) continue;
     std::map<std::string, std::string> params;
     bool match = true;
-    for (size_t i = 0; i < segs.size() && match; ++i) {
+    for (size_t i = 0; i < fixed && match; ++i) {
       const std::string& p = r.segments[i];
       if (p.size() > 2 && p.front() == '{' && p.back() == '}')
         params[p.substr(1, p.size() - 2)] = PercentDecode(segs[i], false);
       else
         match = p == segs[i];
+    }
+    if (match && tail) {
+      std::string rest;
+      for (size_t i = fixed; i < segs.size(); ++i) rest += (rest.empty() ? "" : "/") + segs[i];
+      const std::string& name = r.segments.back();
+      params[name.substr(2, name.size() - 3)] = rest;
     }
     if (!match) continue;
     if (r.method != request.method && !(r.method == "GET" && request.method == "HEAD")) {

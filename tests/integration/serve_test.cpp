@@ -80,5 +80,24 @@ TEST_F(Serve, OversizedBodyIsRefusedWith400BodyTooLarge) {
   EXPECT_TRUE(WaitHealthy(port_, std::chrono::seconds(2)));
 }
 
+TEST_F(Serve, RootRedirectsToTheChineseConsole) {
+  Start();
+  auto r = Http(port_, "GET", "/");
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(r.headers["location"], "/console/");
+  auto page = Http(port_, "GET", "/console/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.headers["content-type"].find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("视频会议调度控制台"), std::string::npos);
+}
+
+TEST_F(Serve, ConsoleRefusesPathsOutsideItsRoot) {
+  Start();
+  EXPECT_EQ(Http(port_, "GET", "/console/../meson.build").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/console/%2e%2e/meson.build").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/console/.hidden").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/console/no-such-file.js").status, 404);
+}
+
 }  // namespace
 }  // namespace plateau::testing

@@ -44,8 +44,10 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// Routes by method and path pattern ("/api/v1/bookings/{id}"). A path that matches with another
-// method answers 405 with Allow; no match answers 404 in the API's error shape.
+// Routes by method and path pattern ("/api/v1/bookings/{id}"; a last segment "{*rest}" captures
+// the remainder of the path, possibly empty). Routes are tried in the order added. A path that
+// matches with another method answers 405 with Allow; no match answers 404 in the API's error
+// shape.
 class Router {
  public:
   void Add(const std::string& method, const std::string& pattern, HttpHandler handler);
