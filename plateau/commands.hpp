@@ -25,6 +25,8 @@ inline CLI::App* BenchCommand(CLI::App& root) {
 
 void RegisterTopology(CLI::App& root, Commands& out);
 void RegisterServe(CLI::App& root, Commands& out);
+void RegisterVenueToken(CLI::App& root, Commands& out);  // plateau venue-token
+void RegisterBenchAudio(CLI::App& root, Commands& out);  // plateau bench audio
 // Later issues add: RegisterTerminal, RegisterBench, RegisterVenueToken, RegisterMcu.
 
 }  // namespace plateau::cli

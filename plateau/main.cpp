@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   plateau::cli::Commands commands;
   plateau::cli::RegisterTopology(app, commands);
   plateau::cli::RegisterServe(app, commands);
+  plateau::cli::RegisterVenueToken(app, commands);
+  plateau::cli::RegisterBenchAudio(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -11,8 +12,14 @@
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/config/config.hpp"
+#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/scheduler/topology_json.hpp"
+#include "plateau/signaling/scheduler_binding.hpp"
 #include "plateau/signaling/server.hpp"
+#include "plateau/signaling/switchboard.hpp"
+#include "plateau/signaling/tls.hpp"
+#include "rest/bookings_api.hpp"
 #include "plateau/signaling/static_files.hpp"
 
 namespace plateau::cli {
@@ -28,12 +35,27 @@ int RunServe(const ServeOptions& options) {
     std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
     return 2;
   }
+  auto network = config::BuildNetwork(*config);
+  if (!network) {
+    std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
+    return 2;
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data, ec);
   if (ec) {
     log::Error("serve.data_dir_failed", {{"data", options.data}, {"error", ec.message()}});
     return 1;
   }
+  // Bookings, events and venue credentials: SQLite (WAL) in the data directory, migrated here.
+  const std::string db_path = (std::filesystem::path(options.data) / "plateau.db").string();
+  auto store = scheduler::store::SqliteBookingStore::Open(db_path);
+  if (!store) {
+    log::Error("serve.store_failed", {{"path", db_path}, {"error", store.error().message}});
+    return 1;
+  }
+  scheduler::BookingService bookings(
+      *network, **store, scheduler::SystemClock(),
+      scheduler::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
 
   boost::asio::io_context io;
@@ -46,9 +68,7 @@ int RunServe(const ServeOptions& options) {
                                          "text/plain; version=0.0.4");
   });
   const scheduler::Topology& topo = *topology;
-  router.Add("GET", "/api/v1/topology", [&topo](const signaling::HttpRequest&) {
-    return signaling::HttpResponse::Json(200, scheduler::TopologyToJson(topo));
-  });
+  signaling::RegisterBookingsApi(router, bookings);  // /api/v1: topology, bookings, links, ...
 
   // The console last: its catch-all route must not shadow the API.
   router.Add("GET", "/", [](const signaling::HttpRequest&) {
@@ -59,6 +79,43 @@ int RunServe(const ServeOptions& options) {
   signaling::AddStaticFiles(router, "/console", options.web_root);
 
   signaling::HttpServer server(io, router);
+
+  // TLS: configured files or a self-signed certificate in the data dir; plain only on loopback.
+  std::string listen_host;
+  uint16_t listen_port = 0;
+  if (signaling::SplitHostPort(listen, &listen_host, &listen_port)) {
+    auto tls = signaling::ResolveTls(*signaling::ParseTlsMode(options.tls), listen_host,
+                                     config->server.tls_cert, config->server.tls_key, options.data);
+    if (!tls) {
+      std::cerr << "plateau: " << tls.error().message << "\n";
+      return 2;
+    }
+    if (*tls) {
+      if (auto st = server.EnableTls((*tls)->cert, (*tls)->key); !st) {
+        std::cerr << "plateau: " << st.error().message << "\n";
+        return 2;
+      }
+      auto fp = signaling::CertificateFingerprint((*tls)->cert);
+      log::Info("serve.tls", {{"cert", (*tls)->cert},
+                              {"self_signed", (*tls)->self_signed},
+                              {"sha256", fp ? *fp : ""}});
+    }
+  }
+
+  // Signaling at /ws: venues authenticate with their tokens and join booked conferences. Media
+  // negotiation answers media_unavailable until the MCU conference layer is wired in.
+  signaling::SystemClock signaling_clock;
+  signaling::BookingVenueAuthenticator venue_auth(bookings);
+  signaling::BookingConferenceDirectory conferences(bookings);
+  signaling::UnavailableMedia media;
+  signaling::AdmittedVenues admitted;
+  auto switchboard = std::make_shared<signaling::Switchboard>(
+      signaling::SwitchboardSettings{}, signaling_clock, venue_auth, conferences, media, admitted);
+  switchboard->Start();
+  server.SetWebSocketEndpoint("/ws", switchboard);
+  signaling::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),
+                                              [&switchboard] { switchboard->Tick(); });
+
   if (auto st = server.Listen(listen); !st) {
     log::Error("serve.listen_failed", {{"listen", listen}, {"error", st.error().message}});
     return 1;
@@ -66,6 +123,7 @@ int RunServe(const ServeOptions& options) {
   log::Info("serve.started", {{"version", PLATEAU_VERSION},
                               {"listen", listen},
                               {"port", server.port()},
+                              {"tls", server.tls()},
                               {"config", options.config},
                               {"data", options.data},
                               {"sites", topo.sites().size()}});
@@ -74,6 +132,7 @@ int RunServe(const ServeOptions& options) {
   signals.async_wait([&](const boost::system::error_code& e, int signo) {
     if (e) return;
     log::Info("serve.stopping", {{"signal", signo}});
+    switchboard_ticker.Stop();
     server.Stop();
     io.stop();
   });
@@ -93,6 +152,11 @@ void RegisterServe(CLI::App& root, Commands& out) {
   cmd->add_option("--data", options->data, "Data directory (SQLite and keys)")
       ->capture_default_str();
   cmd->add_option("--listen", options->listen, "HOST:PORT (default from the config)");
+  cmd->add_option("--tls", options->tls,
+                  "auto: TLS unless the listen address is loopback; on: always (https/wss); off: "
+                  "plain, loopback only")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--web-root", options->web_root, "Directory of the web console's files")
       ->capture_default_str();
   out.push_back({cmd, [options] { return RunServe(*options); }});

@@ -7,6 +7,7 @@ struct ServeOptions {
   std::string config;
   std::string data = "data";
   std::string listen;  // empty: [server].listen from the config
+  std::string tls = "auto";  // auto | on | off (see signaling/tls.hpp)
   std::string web_root = PLATEAU_DEFAULT_WEB_ROOT;  // the console's static files
 };
 

@@ -15,9 +15,11 @@ PKGS=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
   libnice-dev libsrtp2-dev libopus-dev libopenh264-dev fonts-noto-cjk
+  gstreamer1.0-x  # textoverlay/clockoverlay (Pango) for tile captions and the terminal's clock
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 curl
+  python3-jsonschema  # docs/signaling/schemas checked against the message corpus
   chromium
 )
 # Node.js and npm: this machine kind ships them (Node 20, npm 11); Debian's npm conflicts with

@@ -1,21 +1,33 @@
 #include "plateau/signaling/server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <mutex>
 #include <set>
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/signaling/tls.hpp"
 
 namespace plateau::signaling {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
   size_t colon = text.rfind(':');
@@ -36,14 +48,31 @@ namespace {
 
 metrics::Counter* RequestCounter(int status) {
   const std::string cls = std::to_string(status / 100) + "xx";
-  return metrics::Registry::Global().GetCounter("plateau_http_requests_total",
-                                                "HTTP requests answered, by status class",
-                                                {{"class", cls}});
+  return metrics::Registry::Global().GetCounter(
+      "plateau_http_requests_total", "HTTP requests answered, by status class", {{"class", cls}});
+}
+
+metrics::Counter* WsClosedCounter(const std::string& reason) {
+  return metrics::Registry::Global().GetCounter(
+      "plateau_ws_transport_closes_total",
+      "WebSocket connections the transport closed itself, by reason", {{"reason", reason}});
+}
+
+constexpr bool kIsTls(const TlsStream*) {
+  return true;
+}
+constexpr bool kIsTls(const PlainStream*) {
+  return false;
 }
 
 }  // namespace
 
-class Session;
+// Anything the server must be able to close on Stop().
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void Close() = 0;
+};
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   State(net::io_context& io, const Router& r, ServerLimits l)
@@ -53,43 +82,247 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   const Router& router;
   ServerLimits limits;
   tcp::acceptor acceptor;
+  std::unique_ptr<ssl::context> tls;  // set: every connection must speak TLS
+  std::map<std::string, std::shared_ptr<WebSocketEndpoint>> endpoints;  // by path
   std::mutex mu;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  std::set<std::weak_ptr<Closable>, std::owner_less<std::weak_ptr<Closable>>> sessions;
   bool stopped = false;
+
+  // Registers a connection object so Stop() can close it; false when stopping.
+  bool Track(const std::shared_ptr<Closable>& s) {
+    std::lock_guard lock(mu);
+    if (stopped) return false;
+    sessions.insert(s);
+    return true;
+  }
 
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// ---------------------------------------------------------------------------------------------
+// WebSocket session: one per upgraded connection. Reads whole messages with its own size
+// accounting (so an oversized one is refused with a close reason, not just a code), writes from a
+// bounded queue, and closes after the queue drains.
+
+template <class Stream>
+class WsSession final : public WebSocketPeer,
+                        public Closable,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  WsSession(Stream&& stream, std::shared_ptr<WebSocketEndpoint> endpoint,
+            std::shared_ptr<HttpServer::State> server, std::string remote)
+      : ws_(std::move(stream)),
+        endpoint_(std::move(endpoint)),
+        server_(std::move(server)),
+        remote_(std::move(remote)) {}
+
+  void Run(http::request<http::string_body> req) {
+    const auto& l = server_->limits;
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(l.ws_handshake_timeout_seconds);
+    t.idle_timeout = std::chrono::seconds(l.ws_idle_timeout_seconds);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "plateau/" PLATEAU_VERSION);
+    }));
+    ws_.read_message_max(0);  // our own accounting in OnRead
+    ws_.auto_fragment(false);
+    ws_.async_accept(req,
+                     beast::bind_front_handler(&WsSession::OnAccept, this->shared_from_this()));
   }
 
-  void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  // WebSocketPeer
+  void Send(std::string text) override {
+    net::post(ws_.get_executor(),
+              [self = this->shared_from_this(), text = std::move(text)]() mutable {
+                self->OnSend(std::move(text));
+              });
   }
+  void Close(CloseCode code, std::string reason) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), code,
+                                   reason = std::move(reason)] { self->StartClose(code, reason); });
+  }
+  std::string remote() const override { return remote_; }
 
-  void Close() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  // Closable (server stop): cut the connection.
+  void Close() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       beast::error_code ec;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      self->stream_.close();
+      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(self->ws_).close();
     });
   }
 
  private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) {
+      log::Debug("ws.accept_failed", {{"remote", remote_}, {"error", ec.message()}});
+      return;
+    }
+    opened_ = true;
+    endpoint_->OnOpen(this->shared_from_this());
+    DoRead();
+  }
+
+  void DoRead() {
+    const size_t max = server_->limits.ws_max_message_bytes;
+    ws_.async_read_some(buffer_, max + 1 - std::min(buffer_.size(), max),
+                        beast::bind_front_handler(&WsSession::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) return NotifyClosed();
+    const size_t max = server_->limits.ws_max_message_bytes;
+    if (buffer_.size() > max) {
+      buffer_.consume(buffer_.size());
+      WsClosedCounter("too_big")->Inc();
+      // No further reads: the close handshake drains the rest of the frame.
+      return StartClose(CloseCode::kTooBig,
+                        "message larger than " + std::to_string(max) + " bytes");
+    }
+    if (!ws_.is_message_done()) return DoRead();
+    if (!ws_.got_text()) {
+      buffer_.consume(buffer_.size());
+      WsClosedCounter("binary")->Inc();
+      return StartClose(CloseCode::kUnsupported, "only text messages (JSON) are accepted");
+    }
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    endpoint_->OnText(this->shared_from_this(), text);
+    DoRead();
+  }
+
+  void OnSend(std::string text) {
+    if (closing_ || close_pending_) return;
+    const auto& l = server_->limits;
+    if (queue_.size() >= l.ws_max_queued_messages ||
+        queued_bytes_ + text.size() > l.ws_max_queued_bytes) {
+      // The client does not read: a close frame could not get through either.
+      log::Warn("ws.queue_overflow", {{"remote", remote_}, {"queued", queue_.size()}});
+      WsClosedCounter("queue_overflow")->Inc();
+      closing_ = true;
+      beast::error_code ignore;
+      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignore);
+      beast::get_lowest_layer(ws_).close();
+      return;
+    }
+    queued_bytes_ += text.size();
+    queue_.push_back(std::move(text));
+    if (!writing_) DoWrite();
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(queue_.front()),
+                    beast::bind_front_handler(&WsSession::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    queued_bytes_ -= queue_.front().size();
+    queue_.pop_front();
+    if (ec) {
+      queue_.clear();
+      queued_bytes_ = 0;
+      return;  // the read side sees the failure and reports the close
+    }
+    if (!queue_.empty()) return DoWrite();
+    if (close_pending_) DoClose();
+  }
+
+  void StartClose(CloseCode code, std::string reason) {
+    if (closing_ || close_pending_) return;
+    if (reason.size() > 123) reason.resize(123);
+    close_pending_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    if (!writing_) DoClose();
+  }
+
+  void DoClose() {
+    closing_ = true;
+    ws_.async_close(*close_pending_,
+                    [self = this->shared_from_this()](beast::error_code) { self->NotifyClosed(); });
+  }
+
+  void NotifyClosed() {
+    if (!opened_ || notified_) return;
+    notified_ = true;
+    endpoint_->OnClose(this->shared_from_this());
+  }
+
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<WebSocketEndpoint> endpoint_;
+  std::shared_ptr<HttpServer::State> server_;
+  std::string remote_;
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool opened_ = false;
+  bool notified_ = false;
+  bool closing_ = false;
+  std::optional<websocket::close_reason> close_pending_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP session over a plain or TLS stream. `https_required`: a plain connection to a TLS server,
+// answered with 400 and closed.
+
+template <class Stream>
+class HttpSession final : public Closable,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream&& stream, beast::flat_buffer buffer, std::shared_ptr<HttpServer::State> server,
+              std::string remote, bool https_required)
+      : stream_(std::move(stream)),
+        buffer_(std::move(buffer)),
+        server_(std::move(server)),
+        remote_(std::move(remote)),
+        https_required_(https_required) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kIsTls(static_cast<Stream*>(nullptr))) {
+        beast::get_lowest_layer(self->stream_)
+            .expires_after(
+                std::chrono::seconds(self->server_->limits.tls_handshake_timeout_seconds));
+        self->stream_.async_handshake(ssl::stream_base::server, self->buffer_.data(),
+                                      beast::bind_front_handler(&HttpSession::OnHandshake, self));
+      } else {
+        self->DoRead();
+      }
+    });
+  }
+
+  void Close() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      beast::error_code ec;
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(self->stream_).close();
+    });
+  }
+
+ private:
+  void OnHandshake(beast::error_code ec, std::size_t used) {
+    if (ec) {
+      log::Debug("tls.handshake_failed", {{"remote", remote_}, {"error", ec.message()}});
+      return;
+    }
+    buffer_.consume(used);
+    DoRead();
+  }
+
   void DoRead() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
     parser_->body_limit(server_->limits.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(server_->limits.idle_timeout_seconds));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(server_->limits.idle_timeout_seconds));
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -113,11 +346,30 @@ class Session : public std::enable_shared_from_this<Session> {
       return DoClose();
     }
     const auto& req = parser_->get();
+    if (https_required_) {
+      const std::string host(req[http::field::host]);
+      return SendError(400, "https_required",
+                       "this server speaks only https and wss: use https://" +
+                           (host.empty() ? std::string("HOST") : host) + std::string(req.target()));
+    }
+    const std::string target(req.target());
+    const std::string path =
+        PercentDecode(std::string_view(target).substr(0, target.find('?')), false);
+    if (websocket::is_upgrade(req)) {
+      auto it = server_->endpoints.find(path);
+      if (it == server_->endpoints.end())
+        return SendError(404, "not_found", "no WebSocket endpoint at " + path);
+      auto ws =
+          std::make_shared<WsSession<Stream>>(std::move(stream_), it->second, server_, remote_);
+      if (!server_->Track(ws)) return;
+      ws->Run(parser_->release());
+      return;
+    }
     HttpRequest r;
     r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
+    r.target = target;
+    r.path = path;
     const size_t q = r.target.find('?');
-    r.path = PercentDecode(std::string_view(r.target).substr(0, q), false);
     if (q != std::string::npos) r.query = ParseQuery(std::string_view(r.target).substr(q + 1));
     for (const auto& f : req) {
       std::string name(f.name_string());
@@ -131,7 +383,7 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       resp = server_->router.Dispatch(std::move(r));
     } catch (const std::exception& e) {
-      log::Error("http.handler_exception", {{"path", std::string(req.target())}, {"what", e.what()}});
+      log::Error("http.handler_exception", {{"path", target}, {"what", e.what()}});
       resp = HttpResponse::Error(500, "internal", "internal error");
     }
     Send(std::move(resp), req.method() == http::verb::head);
@@ -155,23 +407,79 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     if (head) res->body().clear();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !self->keep_alive_) return self->DoClose();
                         self->DoRead();
                       });
   }
 
   void DoClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kIsTls(static_cast<Stream*>(nullptr))) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(server_->limits.tls_handshake_timeout_seconds));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::get_lowest_layer(self->stream_).close();
+      });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::State> server_;
   std::string remote_;
+  bool https_required_ = false;
   bool keep_alive_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// TLS servers sniff the first bytes of each connection: a ClientHello goes to TLS, anything else
+// is plain HTTP answered with 400 https_required.
+
+class DetectSession final : public Closable, public std::enable_shared_from_this<DetectSession> {
+ public:
+  DetectSession(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server, std::string remote)
+      : stream_(std::move(socket)), server_(std::move(server)), remote_(std::move(remote)) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->stream_.expires_after(
+          std::chrono::seconds(self->server_->limits.tls_handshake_timeout_seconds));
+      beast::async_detect_ssl(self->stream_, self->buffer_,
+                              beast::bind_front_handler(&DetectSession::OnDetect, self));
+    });
+  }
+
+  void Close() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
+    });
+  }
+
+ private:
+  void OnDetect(beast::error_code ec, bool is_tls) {
+    if (ec) return;
+    if (is_tls) {
+      auto s =
+          std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(stream_), *server_->tls),
+                                                   std::move(buffer_), server_, remote_, false);
+      if (server_->Track(s)) s->Start();
+    } else {
+      auto s = std::make_shared<HttpSession<PlainStream>>(std::move(stream_), std::move(buffer_),
+                                                          server_, remote_, true);
+      if (server_->Track(s)) s->Start();
+    }
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<HttpServer::State> server_;
+  std::string remote_;
 };
 
 void HttpServer::State::DoAccept() {
@@ -184,6 +492,12 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
     log::Warn("http.accept_failed", {{"error", ec.message()}});
   } else {
+    std::string remote;
+    {
+      beast::error_code e;
+      auto ep = socket.remote_endpoint(e);
+      if (!e) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
     std::lock_guard lock(mu);
     if (stopped) return;
     // Forget sessions that are gone; refuse beyond the connection limit.
@@ -192,8 +506,13 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
     if (sessions.size() >= limits.max_connections) {
       beast::error_code ignore;
       socket.close(ignore);
+    } else if (tls) {
+      auto s = std::make_shared<DetectSession>(std::move(socket), shared_from_this(), remote);
+      sessions.insert(s);
+      s->Start();
     } else {
-      auto s = std::make_shared<Session>(std::move(socket), shared_from_this());
+      auto s = std::make_shared<HttpSession<PlainStream>>(
+          PlainStream(std::move(socket)), beast::flat_buffer{}, shared_from_this(), remote, false);
       sessions.insert(s);
       s->Start();
     }
@@ -204,7 +523,34 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
 HttpServer::HttpServer(net::io_context& io, const Router& router, ServerLimits limits)
     : state_(std::make_shared<State>(io, router, limits)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+Status HttpServer::EnableTls(const std::string& cert_file, const std::string& key_file) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) return Error{"tls_files", "cannot use certificate " + cert_file + ": " + ec.message()};
+  ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec) return Error{"tls_files", "cannot use private key " + key_file + ": " + ec.message()};
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    return Error{"tls_files", "private key " + key_file + " does not match " + cert_file};
+  state_->tls = std::move(ctx);
+  return Status::Ok();
+}
+
+bool HttpServer::tls() const {
+  return state_->tls != nullptr;
+}
+
+void HttpServer::SetWebSocketEndpoint(const std::string& path,
+                                      std::shared_ptr<WebSocketEndpoint> endpoint) {
+  state_->endpoints[path] = std::move(endpoint);
+}
 
 Status HttpServer::Listen(const std::string& listen) {
   std::string host;
@@ -214,6 +560,11 @@ Status HttpServer::Listen(const std::string& listen) {
   beast::error_code ec;
   auto addr = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return Error{"bad_listen", "listen host \"" + host + "\" is not an IP address"};
+  if (!state_->tls && !IsLoopbackHost(host))
+    return Error{"plain_not_loopback",
+                 "refusing to serve plain http/ws on " + listen +
+                     ": plain is only allowed on loopback; serve TLS (--tls on, or [server] "
+                     "tls_cert/tls_key) or listen on 127.0.0.1"};
   tcp::endpoint ep(addr, port);
   auto& a = state_->acceptor;
   a.open(ep.protocol(), ec);
@@ -232,7 +583,7 @@ uint16_t HttpServer::port() const {
 }
 
 void HttpServer::Stop() {
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<Closable>> open;
   {
     std::lock_guard lock(state_->mu);
     if (state_->stopped) return;
@@ -246,6 +597,45 @@ void HttpServer::Stop() {
     st->acceptor.close(ec);
   });
   for (auto& s : open) s->Close();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct PeriodicTimer::State : std::enable_shared_from_this<PeriodicTimer::State> {
+  State(net::io_context& io, std::chrono::milliseconds i, std::function<void()> t)
+      : timer(net::make_strand(io)), interval(i), tick(std::move(t)) {}
+  net::steady_timer timer;
+  std::chrono::milliseconds interval;
+  std::function<void()> tick;
+  std::atomic<bool> stopped{false};
+
+  void Arm() {
+    timer.expires_after(interval);
+    timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->stopped) return;
+      try {
+        self->tick();
+      } catch (const std::exception& e) {
+        log::Error("timer.tick_failed", {{"what", e.what()}});
+      }
+      self->Arm();
+    });
+  }
+};
+
+PeriodicTimer::PeriodicTimer(net::io_context& io, std::chrono::milliseconds interval,
+                             std::function<void()> tick)
+    : state_(std::make_shared<State>(io, interval, std::move(tick))) {
+  net::post(state_->timer.get_executor(), [st = state_] { st->Arm(); });
+}
+
+PeriodicTimer::~PeriodicTimer() {
+  Stop();
+}
+
+void PeriodicTimer::Stop() {
+  if (state_->stopped.exchange(true)) return;
+  net::post(state_->timer.get_executor(), [st = state_] { st->timer.cancel(); });
 }
 
 }  // namespace plateau::signaling

@@ -237,4 +237,14 @@ Result<scheduler::Topology> BuildTopology(const Config& config) {
   return scheduler::Topology::Build(config.topology);
 }
 
+Result<scheduler::Network> BuildNetwork(const Config& config) {
+  auto topology = BuildTopology(config);
+  if (!topology.ok()) return topology.error();
+  std::vector<scheduler::Profile> profiles;
+  for (const ProfileSpec& p : config.profiles)
+    profiles.push_back(
+        scheduler::Profile{p.id, p.name, p.video_kbps, p.audio_kbps, p.overhead, p.tier});
+  return scheduler::Network(std::move(topology.value()), std::move(profiles));
+}
+
 }  // namespace plateau::config

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
+#include "plateau/scheduler/scheduler.hpp"
 #include "plateau/scheduler/topology.hpp"
 
 namespace plateau::config {
@@ -44,5 +45,8 @@ Result<Config> LoadString(std::string_view text, const std::string& source_name)
 
 // Convenience: the validated Topology from a loaded Config (errors point at the config line).
 Result<scheduler::Topology> BuildTopology(const Config& config);
+
+// The scheduler's Network (validated topology plus profiles as scheduler::Profile).
+Result<scheduler::Network> BuildNetwork(const Config& config);
 
 }  // namespace plateau::config

@@ -1,0 +1,221 @@
+// VenueTransport: the media connection between the MCU and one venue in one conference.
+//
+// One UDP socket carries RTP and RTCP together (rtcp-mux, RFC 5761), protected with SRTP/SRTCP
+// using SDES keys from the control plane (RFC 4568). What it does:
+//
+//   inbound:  datagram -> classify (RFC 7983) -> SRTP/SRTCP unprotect -> validate -> statistics
+//             -> NACK bookkeeping (video) -> on_rtp(plain packet)
+//             RTCP: SR/RR -> RTT and remote loss; NACK -> resend from history; PLI/FIR ->
+//             on_keyframe_request; REMB -> on_remb; BYE -> on_bye.
+//   outbound: SendRtp(plain packet) -> history (video) -> SRTP protect -> send.
+//   timers:   compound SR or RR + SDES CNAME about every rtcp_interval (randomised 0.5x..1.5x,
+//             RFC 3550 6.3.5); NACKs for missing inbound video packets as soon as they are due.
+//
+// The remote address is either configured or learned from the first packet that passes SRTP
+// authentication (latching). Nothing that arrives can crash it: malformed, unauthenticated,
+// replayed or unknown datagrams are dropped and counted in Stats, never delivered.
+//
+// Threading: the transport lives on the boost::asio::io_context passed to Create(); the caller owns
+// the thread(s) running it (use one thread, or one strand-equivalent: a single-threaded
+// io_context). Every callback is invoked on that thread. The public methods are safe to call from
+// any thread: when called on the io thread they act immediately, otherwise the work is posted
+// there (SendRtp copies the packet). GetStats() takes a short lock. Close() (or destroying the
+// VenueTransport) stops it: once that has run on the io thread no callback is invoked again; the
+// internal state is freed when the pending handlers have completed.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "plateau/common/result.hpp"
+#include "plateau/mcu/rtp/nack.hpp"
+#include "plateau/mcu/rtp/packet.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
+
+namespace plateau::mcu::transport {
+
+enum class MediaKind { kAudio, kVideo };
+
+// What a payload type carries (from the SDP): kind and RTP clock rate.
+struct PayloadTypeInfo {
+  uint8_t payload_type = 0;
+  MediaKind kind = MediaKind::kAudio;
+  uint32_t clock_rate = 0;
+};
+
+// Plateau's defaults: H.264 on 96 (90 kHz), Opus on 111 (48 kHz).
+std::vector<PayloadTypeInfo> DefaultPayloadTypes();
+
+enum class KeyframeRequestMethod { kPli, kFir };
+
+struct VenueTransportConfig {
+  std::string name;  // the venue id: log fields and metric labels
+  std::string bind_address = "127.0.0.1";
+  uint16_t bind_port = 0;  // 0 = any free port (see local_endpoint())
+  // Where to send. Unset: learned from the first authenticated packet.
+  std::optional<boost::asio::ip::udp::endpoint> remote;
+  // If true, the remote is (re)learned from authenticated packets: the first one when unset, and
+  // afterwards a source change is followed only on an authenticated packet. If false, datagrams
+  // from any other address than `remote` are dropped (dropped_foreign_source) before SRTP.
+  bool latch = true;
+  SrtpKey send_key;     // protects what we send (the venue's inbound key)
+  SrtpKey receive_key;  // the venue's key: unprotects what we receive
+  std::vector<PayloadTypeInfo> payload_types = DefaultPayloadTypes();
+  uint32_t rtcp_ssrc = 0;  // sender SSRC of our RTCP (RR, NACK, PLI); 0 = random
+  std::string cname;       // SDES CNAME; empty = "plateau-" + name
+  std::chrono::milliseconds rtcp_interval{1000};
+  bool nack = true;                   // ask for lost inbound video packets
+  rtp::NackConfig nack_config;        // retries, max age, bound
+  size_t history_packets = 1024;      // per outbound video SSRC, for answering NACKs
+  int64_t history_max_age_ms = 2000;  // older packets are not resent
+  size_t max_inbound_streams = 8;     // SSRCs tracked; packets of further SSRCs are dropped
+  size_t max_outbound_streams = 8;
+  KeyframeRequestMethod keyframe_method = KeyframeRequestMethod::kPli;
+  unsigned long replay_window = 1024;  // SRTP replay window (packets)
+};
+
+// Per arrival details given to on_rtp.
+struct RtpArrival {
+  int64_t arrival_us = 0;  // steady clock, microseconds since its epoch
+  MediaKind kind = MediaKind::kAudio;
+  bool recovered = false;  // filled a gap the NACK generator was waiting for
+};
+
+struct VenueTransportCallbacks {
+  // Each authenticated, well-formed RTP packet of a configured payload type, plain, as it
+  // arrives (not reordered: a jitter buffer downstream does that; recovered packets arrive late).
+  // The view is valid only during the call.
+  std::function<void(const rtp::RtpPacket& packet, const RtpArrival& arrival)> on_rtp;
+  // The venue asked for a keyframe (PLI or FIR) for `media_ssrc` (normally one of our SSRCs).
+  std::function<void(uint32_t media_ssrc)> on_keyframe_request;
+  // REMB estimate from the venue.
+  std::function<void(uint64_t bitrate_bps)> on_remb;
+  // The venue said BYE for `ssrc`.
+  std::function<void(uint32_t ssrc)> on_bye;
+};
+
+struct InboundStreamStats {
+  uint32_t ssrc = 0;
+  uint8_t payload_type = 0;
+  MediaKind kind = MediaKind::kAudio;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;        // RTP payload bytes
+  int64_t lost = 0;          // RFC 3550 cumulative lost (expected - received)
+  double fraction_lost = 0;  // 0..1, as in our last report block
+  double jitter_ms = 0;      // interarrival jitter
+  uint32_t extended_highest_seq = 0;
+  uint64_t nack_seqs_sent = 0;  // sequence numbers asked for
+  uint64_t recovered = 0;       // gaps filled after being seen missing
+  uint64_t given_up = 0;        // missing packets abandoned (too old / too many retries)
+};
+
+struct OutboundStreamStats {
+  uint32_t ssrc = 0;
+  MediaKind kind = MediaKind::kAudio;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;       // RTP payload bytes (as in the SR octet count)
+  int64_t remote_lost = 0;  // from the venue's last report block about this SSRC
+  double remote_fraction_lost = 0;
+  double remote_jitter_ms = 0;
+  uint64_t retransmitted = 0;
+};
+
+struct VenueTransportStats {
+  // Media (RTP) that passed every check, and what we sent; bytes are UDP payload bytes on the wire.
+  uint64_t packets_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t packets_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t rtcp_in = 0;  // authenticated, well-formed RTCP compounds
+  uint64_t rtcp_out = 0;
+  // Reception quality, summed (lost) or worst (fraction, jitter) over inbound streams.
+  int64_t lost = 0;
+  double fraction_lost = 0;
+  double jitter_ms = 0;
+  // Round-trip time from the venue's report blocks (LSR/DLSR), latest; negative = not measured.
+  double rtt_ms = -1;
+  // Loss the venue reports about what we send (sum over our SSRCs).
+  int64_t remote_lost = 0;
+  // Feedback.
+  uint64_t nacks_sent = 0;      // NACK packets sent
+  uint64_t nack_seqs_sent = 0;  // sequence numbers asked for
+  uint64_t nacks_received = 0;
+  uint64_t nack_seqs_received = 0;
+  uint64_t retransmitted = 0;      // packets resent from history
+  uint64_t retransmit_missed = 0;  // asked for but no longer (or never) in history
+  uint64_t recovered = 0;          // inbound gaps filled
+  uint64_t plis_sent = 0;
+  uint64_t plis_received = 0;
+  uint64_t firs_sent = 0;
+  uint64_t firs_received = 0;
+  uint64_t rembs_received = 0;
+  // Drops (each inbound datagram lands in at most one of these).
+  uint64_t dropped_malformed = 0;       // truncated/oversized/invalid RTP or RTCP after SRTP
+  uint64_t dropped_auth = 0;            // SRTP/SRTCP authentication failed (also plain RTP)
+  uint64_t dropped_replay = 0;          // replayed or too old for the replay window
+  uint64_t dropped_unknown = 0;         // not RTP/RTCP (STUN, DTLS, garbage) per RFC 7983
+  uint64_t dropped_foreign_source = 0;  // from an address other than the remote (latch off)
+  uint64_t dropped_unknown_pt = 0;      // authenticated RTP with a payload type not configured
+  uint64_t dropped_stream_limit = 0;    // a new SSRC beyond max_inbound_streams
+  // Outbound problems.
+  uint64_t send_dropped_invalid = 0;    // SendRtp given something that is not RTP
+  uint64_t send_dropped_no_remote = 0;  // nothing to send to yet
+  uint64_t send_errors = 0;             // protect or socket errors
+  std::vector<InboundStreamStats> inbound;
+  std::vector<OutboundStreamStats> outbound;
+};
+
+class VenueTransport {
+ public:
+  using udp = boost::asio::ip::udp;
+
+  // Binds the socket and starts receiving and the RTCP timer. Errors: "bad_address" (bind_address
+  // does not parse), "bind" (the address/port cannot be bound), "srtp_create" (a key is refused),
+  // "bad_config" (empty or clashing payload types, zero clock rate, interval out of range).
+  static Result<std::shared_ptr<VenueTransport>> Create(boost::asio::io_context& io,
+                                                        VenueTransportConfig config,
+                                                        VenueTransportCallbacks callbacks);
+  ~VenueTransport();
+  VenueTransport(const VenueTransport&) = delete;
+  VenueTransport& operator=(const VenueTransport&) = delete;
+
+  // The bound address (with the real port when bind_port was 0). Any thread.
+  udp::endpoint local_endpoint() const;
+  // Where we send now (configured or latched). Any thread.
+  std::optional<udp::endpoint> remote_endpoint() const;
+  // Sets (or changes) where we send. Any thread.
+  void SetRemote(const udp::endpoint& remote);
+
+  // Sends one plain RTP packet (it must parse as RTP and use a configured payload type; otherwise
+  // send_dropped_invalid). Video packets are kept in the retransmission history. Any thread.
+  void SendRtp(std::span<const uint8_t> packet);
+  void SendRtp(std::vector<uint8_t> packet);
+
+  // Asks the venue for a keyframe on `media_ssrc` by PLI (or FIR when so configured); 0 = every
+  // inbound video SSRC seen so far. Any thread.
+  void RequestKeyframe(uint32_t media_ssrc = 0);
+
+  // A consistent snapshot. Any thread.
+  VenueTransportStats GetStats() const;
+
+  // Stops receiving, cancels timers, closes the socket and drops the callbacks. Idempotent; the
+  // destructor calls it.
+  void Close();
+
+  const std::string& name() const;
+
+ private:
+  struct Impl;
+  explicit VenueTransport(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;  // shared with the pending asynchronous handlers
+};
+
+}  // namespace plateau::mcu::transport

@@ -1,0 +1,194 @@
+#include "plateau/mcu/transport/srtp_session.hpp"
+
+#include <sodium.h>
+#include <srtp2/srtp.h>
+
+#include <climits>
+#include <cstring>
+#include <mutex>
+
+#include "plateau/mcu/rtp/packet.hpp"
+#include "plateau/mcu/rtp/rtcp.hpp"
+
+namespace plateau::mcu::transport {
+namespace {
+
+srtp_err_status_t InitOnce() {
+  static std::once_flag once;
+  static srtp_err_status_t status = srtp_err_status_ok;
+  std::call_once(once, [] {
+    status = srtp_init();
+    if (sodium_init() < 0) status = srtp_err_status_init_fail;
+  });
+  return status;
+}
+
+SrtpStatus Map(srtp_err_status_t s) {
+  switch (s) {
+    case srtp_err_status_ok:
+      return SrtpStatus::kOk;
+    case srtp_err_status_auth_fail:
+    // SRTCP whose E flag says "not encrypted" while the policy requires encryption: what plain
+    // RTCP looks like to libsrtp. Refused for the same reason as a bad tag.
+    case srtp_err_status_cant_check:
+      return SrtpStatus::kAuthFailed;
+    case srtp_err_status_replay_fail:
+    case srtp_err_status_replay_old:
+      return SrtpStatus::kReplayed;
+    case srtp_err_status_bad_param:
+    case srtp_err_status_parse_err:
+      return SrtpStatus::kMalformed;
+    default:
+      return SrtpStatus::kError;
+  }
+}
+
+// Largest datagram handled: the largest plain packet plus the SRTP trailer.
+constexpr size_t kMaxProtectedSize = rtp::kMaxRtpPacketSize + kSrtpMaxOverhead;
+// Smallest SRTP (12-byte header + 4-byte tag) and SRTCP (8 + 4 index + 10 tag) packets.
+constexpr size_t kMinSrtpSize = rtp::kRtpFixedHeaderSize + 4;
+constexpr size_t kMinSrtcpSize = 8 + 4 + 10;
+
+}  // namespace
+
+struct SrtpSession::Context {
+  srtp_t session = nullptr;
+  ~Context() {
+    if (session) srtp_dealloc(session);
+  }
+};
+
+std::string_view ToString(SrtpProfile profile) {
+  switch (profile) {
+    case SrtpProfile::kAesCm128HmacSha1_80:
+      return "AES_CM_128_HMAC_SHA1_80";
+    case SrtpProfile::kAesCm128HmacSha1_32:
+      return "AES_CM_128_HMAC_SHA1_32";
+  }
+  return "unknown";
+}
+
+std::string_view ToString(SrtpStatus status) {
+  switch (status) {
+    case SrtpStatus::kOk:
+      return "ok";
+    case SrtpStatus::kAuthFailed:
+      return "auth_failed";
+    case SrtpStatus::kReplayed:
+      return "replayed";
+    case SrtpStatus::kMalformed:
+      return "malformed";
+    case SrtpStatus::kError:
+      break;
+  }
+  return "error";
+}
+
+SrtpKey GenerateSrtpKey(SrtpProfile profile) {
+  InitOnce();
+  SrtpKey key;
+  key.profile = profile;
+  randombytes_buf(key.material.data(), key.material.size());
+  return key;
+}
+
+Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(Direction direction, const SrtpKey& key) {
+  return Create(direction, key, Options{});
+}
+
+Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(Direction direction, const SrtpKey& key,
+                                                         Options options) {
+  if (InitOnce() != srtp_err_status_ok) {
+    return Error{"srtp_init", "libsrtp or libsodium failed to initialise"};
+  }
+  if (options.replay_window < 64 || options.replay_window > 0x7FFF) {
+    return Error{"srtp_create", "SRTP replay window must be 64..32767 packets"};
+  }
+  srtp_policy_t policy;
+  std::memset(&policy, 0, sizeof(policy));
+  switch (key.profile) {
+    case SrtpProfile::kAesCm128HmacSha1_80:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+      break;
+    case SrtpProfile::kAesCm128HmacSha1_32:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
+      break;
+  }
+  // RFC 4568 section 6.2: SRTCP always uses the 80-bit tag.
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+  policy.ssrc.type = direction == Direction::kInbound ? ssrc_any_inbound : ssrc_any_outbound;
+  std::array<unsigned char, kSrtpKeyingMaterialLength> material;
+  std::memcpy(material.data(), key.material.data(), material.size());
+  policy.key = material.data();
+  policy.window_size = options.replay_window;
+  policy.allow_repeat_tx = options.allow_repeat_tx ? 1 : 0;
+  policy.next = nullptr;
+  auto context = std::make_unique<Context>();
+  const srtp_err_status_t s = srtp_create(&context->session, &policy);
+  sodium_memzero(material.data(), material.size());
+  if (s != srtp_err_status_ok) {
+    context->session = nullptr;
+    return Error{"srtp_create", "libsrtp refused the SRTP policy (status " +
+                                    std::to_string(static_cast<int>(s)) + ")"};
+  }
+  return std::unique_ptr<SrtpSession>(new SrtpSession(direction, key.profile, std::move(context)));
+}
+
+SrtpSession::SrtpSession(Direction direction, SrtpProfile profile, std::unique_ptr<Context> context)
+    : direction_(direction), profile_(profile), context_(std::move(context)) {}
+
+SrtpSession::~SrtpSession() = default;
+
+SrtpStatus SrtpSession::ProtectRtp(std::vector<uint8_t>* packet) {
+  if (direction_ != Direction::kOutbound) return SrtpStatus::kError;
+  if (packet->size() < rtp::kRtpFixedHeaderSize || packet->size() > rtp::kMaxRtpPacketSize) {
+    return SrtpStatus::kMalformed;
+  }
+  const size_t plain = packet->size();
+  packet->resize(plain + SRTP_MAX_TRAILER_LEN);
+  int len = static_cast<int>(plain);
+  const srtp_err_status_t s = srtp_protect(context_->session, packet->data(), &len);
+  packet->resize(s == srtp_err_status_ok ? static_cast<size_t>(len) : plain);
+  return Map(s);
+}
+
+SrtpStatus SrtpSession::ProtectRtcp(std::vector<uint8_t>* packet) {
+  if (direction_ != Direction::kOutbound) return SrtpStatus::kError;
+  if (packet->size() < 8 || packet->size() > rtp::kMaxRtcpCompoundSize) {
+    return SrtpStatus::kMalformed;
+  }
+  const size_t plain = packet->size();
+  packet->resize(plain + SRTP_MAX_TRAILER_LEN + 4);
+  int len = static_cast<int>(plain);
+  const srtp_err_status_t s = srtp_protect_rtcp(context_->session, packet->data(), &len);
+  packet->resize(s == srtp_err_status_ok ? static_cast<size_t>(len) : plain);
+  return Map(s);
+}
+
+SrtpStatus SrtpSession::UnprotectRtp(std::span<uint8_t> packet, size_t* plain_size) {
+  if (direction_ != Direction::kInbound) return SrtpStatus::kError;
+  if (packet.size() < kMinSrtpSize || packet.size() > kMaxProtectedSize) {
+    return SrtpStatus::kMalformed;
+  }
+  // libsrtp reads the fixed header and the CSRC/extension lengths it declares (it checks them
+  // against `len` itself since 2.4); we have checked the outer bounds.
+  int len = static_cast<int>(packet.size());
+  const srtp_err_status_t s = srtp_unprotect(context_->session, packet.data(), &len);
+  if (s != srtp_err_status_ok) return Map(s);
+  *plain_size = static_cast<size_t>(len);
+  return SrtpStatus::kOk;
+}
+
+SrtpStatus SrtpSession::UnprotectRtcp(std::span<uint8_t> packet, size_t* plain_size) {
+  if (direction_ != Direction::kInbound) return SrtpStatus::kError;
+  if (packet.size() < kMinSrtcpSize || packet.size() > kMaxProtectedSize) {
+    return SrtpStatus::kMalformed;
+  }
+  int len = static_cast<int>(packet.size());
+  const srtp_err_status_t s = srtp_unprotect_rtcp(context_->session, packet.data(), &len);
+  if (s != srtp_err_status_ok) return Map(s);
+  *plain_size = static_cast<size_t>(len);
+  return SrtpStatus::kOk;
+}
+
+}  // namespace plateau::mcu::transport

@@ -1,0 +1,43 @@
+// The signaling seams bound to the scheduler: venue tokens and bookings from BookingService.
+// Kept out of plateau_signaling (library plateau_signaling_scheduler) so the listener itself does
+// not depend on the scheduler.
+#pragma once
+
+#include "plateau/signaling/seams.hpp"
+
+namespace plateau::scheduler {
+class BookingService;
+struct Booking;
+}  // namespace plateau::scheduler
+
+namespace plateau::signaling {
+
+// Tokens from `plateau venue-token` (BookingService::VerifyVenueToken: salted hash, constant-time
+// compare); the venue's display name from the topology.
+class BookingVenueAuthenticator final : public VenueAuthenticator {
+ public:
+  explicit BookingVenueAuthenticator(scheduler::BookingService& service) : service_(service) {}
+  Result<VenueIdentity> Verify(const std::string& venue, const std::string& token) override;
+
+ private:
+  scheduler::BookingService& service_;
+};
+
+// Conferences are bookings: the conference number and booking id resolve through
+// BookingService; recurring bookings are expanded to the occurrence open at (or next after, or
+// last before) `now`. Cancelled and bumped bookings read as cancelled.
+class BookingConferenceDirectory final : public ConferenceDirectory {
+ public:
+  explicit BookingConferenceDirectory(scheduler::BookingService& service) : service_(service) {}
+  Result<std::optional<Meeting>> FindByNumber(const std::string& conference, int64_t now) override;
+  Result<std::optional<Meeting>> FindByBooking(int64_t booking, int64_t now) override;
+  Result<std::vector<Meeting>> OpenAt(int64_t now) override;
+
+  // The occurrence of `booking` as a Meeting, chosen for `now` as above.
+  Meeting ToMeeting(const scheduler::Booking& booking, int64_t now) const;
+
+ private:
+  scheduler::BookingService& service_;
+};
+
+}  // namespace plateau::signaling

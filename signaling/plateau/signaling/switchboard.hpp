@@ -1,0 +1,142 @@
+// The Switchboard: venue sessions and conference rooms behind the /ws endpoint. It registers
+// venues (hello -> registered), seats them in conferences under the join rules, holds a dropped
+// venue's seat for a grace period so it can resume, dials out (invite) when a conference opens and
+// redials venues that dropped, relays media negotiation to the MediaNegotiator and pushes presence.
+//
+// It knows no sockets: a connection is a WebSocketPeer (the WebSocket session implements it), and
+// every time-dependent rule reads the injected Clock, advanced by Tick(). Thread-safe: one mutex
+// guards all state; outgoing messages are handed to WebSocketPeer::Send (non-blocking) under it, so
+// each venue sees messages in the order they were decided. MediaNegotiator calls are made outside
+// the mutex, one at a time, in order.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plateau/signaling/protocol.hpp"
+#include "plateau/signaling/seams.hpp"
+#include "plateau/signaling/websocket.hpp"
+
+namespace plateau::signaling {
+
+struct SwitchboardSettings {
+  int64_t heartbeat_ms = 10'000;        // server `ping` interval, announced in `registered`
+  int64_t idle_timeout_ms = 30'000;     // nothing received for this long: close
+  int64_t hello_timeout_ms = 10'000;    // no successful hello by then: close
+  int64_t resume_grace_ms = 30'000;     // a dropped venue's seat is held this long
+  int max_failed_hellos = 3;            // then close
+  double message_rate = 20;             // sustained messages per second per connection
+  double message_burst = 60;            // bucket size
+  int max_invites = 3;                  // invites per absence (first dial + redials)
+  int64_t invite_interval_ms = 10'000;  // between redials
+};
+
+class Switchboard final : public WebSocketEndpoint,
+                          public MediaEvents,
+                          public std::enable_shared_from_this<Switchboard> {
+ public:
+  // The dependencies must outlive the Switchboard. Create with std::make_shared (media callbacks
+  // hold weak references).
+  Switchboard(SwitchboardSettings settings, const Clock& clock, VenueAuthenticator& authenticator,
+              ConferenceDirectory& directory, MediaNegotiator& media,
+              const AdmittedVenues& admitted);
+  ~Switchboard() override;
+  Switchboard(const Switchboard&) = delete;
+  Switchboard& operator=(const Switchboard&) = delete;
+
+  // Attaches itself to the MediaNegotiator (call once after make_shared).
+  void Start();
+
+  // WebSocketEndpoint: transport events, from the connection's strand.
+  void OnOpen(const std::shared_ptr<WebSocketPeer>& peer) override;
+  void OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) override;
+  void OnClose(const std::shared_ptr<WebSocketPeer>& peer) override;
+
+  // Heartbeats, idle and hello timeouts, grace expiry, conference open/end, dial-out and redial.
+  // Call about once a second.
+  void Tick();
+
+  // Live control: ends a conference now (pushes `ended` with the reason).
+  void EndConference(int64_t booking, const std::string& reason);
+
+  // MediaEvents.
+  void SendOffer(const MediaSeat& seat, std::string sdp) override;
+  void SendCandidate(const MediaSeat& seat,
+                     std::optional<protocol::IceCandidate> candidate) override;
+  void PublishLayout(int64_t booking, const std::string& layout,
+                     std::vector<protocol::Tile> tiles) override;
+  void PublishSpeaker(int64_t booking, const std::string& venue) override;
+  void PublishMuted(int64_t booking, const std::string& venue, bool muted) override;
+
+  // Introspection (tests, metrics).
+  size_t connections() const;
+  size_t registered_venues() const;  // with a live connection
+  size_t held_seats() const;
+  size_t open_conferences() const;
+  const SwitchboardSettings& settings() const { return settings_; }
+
+ private:
+  struct Connection;
+  struct VenueState;
+  struct Room;
+  struct InviteState;
+
+  // Everything below runs with mu_ held.
+  Connection* FindConnection(WebSocketPeer* peer);
+  void Send(Connection& c, protocol::ServerBody body, const nlohmann::json& id = nullptr);
+  void SendError(Connection& c, const std::string& code, const std::string& message,
+                 const nlohmann::json& ref, const std::string& field = "");
+  void CloseConnection(Connection& c, CloseCode code, const std::string& reason);
+  bool TakeToken(Connection& c, int64_t now);
+  void OnHelloVerified(Connection& c, const protocol::Hello& hello, const nlohmann::json& id,
+                       const Result<VenueIdentity>& identity);
+  void OnJoin(Connection& c, VenueState& v, const protocol::Join& join, const nlohmann::json& id);
+  void OnLeave(Connection& c, VenueState& v, const nlohmann::json& id);
+  void OnOffer(Connection& c, VenueState& v, protocol::Offer offer, const nlohmann::json& id);
+  void OnAnswer(Connection& c, VenueState& v, protocol::Answer answer, const nlohmann::json& id);
+  void OnCandidate(Connection& c, VenueState& v, protocol::Candidate candidate,
+                   const nlohmann::json& id);
+  Room& OpenRoom(const Meeting& meeting);
+  void EndRoom(int64_t booking, const std::string& reason);
+  void ReleaseSeat(VenueState& v, bool voluntary);
+  void SendJoined(VenueState& v, Room& room, bool resumed);
+  void Broadcast(Room& room, const protocol::ServerBody& body, const std::string& except = "");
+  void DialOut(Room& room, int64_t now);
+  std::vector<std::string> Invitees(const Room& room) const;
+  std::optional<MediaSeat> SeatOf(const VenueState& v) const;
+  VenueState* VenueForSeat(const MediaSeat& seat);
+  void UpdateGauges();
+
+  // Media calls: queued under mu_, run outside it by RunMedia(), one at a time, in order.
+  void QueueMedia(std::function<void(MediaNegotiator&)> call);
+  void RunMedia();
+
+  const SwitchboardSettings settings_;
+  const Clock& clock_;
+  VenueAuthenticator& authenticator_;
+  ConferenceDirectory& directory_;
+  MediaNegotiator& media_;
+  const AdmittedVenues& admitted_;
+
+  mutable std::mutex mu_;
+  std::map<WebSocketPeer*, std::unique_ptr<Connection>> connections_;
+  std::map<std::string, std::unique_ptr<VenueState>> venues_;  // by venue id
+  std::map<int64_t, std::unique_ptr<Room>> rooms_;             // by booking id
+  uint64_t next_epoch_ = 1;
+
+  std::mutex media_mu_;
+  std::deque<std::function<void(MediaNegotiator&)>> media_queue_;
+  bool media_running_ = false;
+};
+
+// Random lowercase hex from the system CSPRNG (OpenSSL), `bytes` bytes of entropy.
+std::string RandomHex(size_t bytes);
+
+}  // namespace plateau::signaling

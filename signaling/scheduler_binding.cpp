@@ -1,0 +1,90 @@
+#include "plateau/signaling/scheduler_binding.hpp"
+
+#include "plateau/scheduler/booking_service.hpp"
+
+namespace plateau::signaling {
+
+namespace sch = plateau::scheduler;
+
+Result<VenueIdentity> BookingVenueAuthenticator::Verify(const std::string& venue,
+                                                        const std::string& token) {
+  const sch::Site* site = service_.network().topology().FindSite(venue);
+  // Same answer for an unknown venue and a wrong token.
+  if (!site || site->kind == sch::SiteKind::kHub || !service_.VerifyVenueToken(venue, token))
+    return Error{"unauthorized", "unknown venue or wrong token"};
+  return VenueIdentity{site->id, site->name};
+}
+
+Meeting BookingConferenceDirectory::ToMeeting(const sch::Booking& b, int64_t now) const {
+  const sch::BookingRequest& r = b.request;
+  Meeting m;
+  m.booking = b.id;
+  m.conference = b.conference_number;
+  m.title = r.title;
+  m.venues = r.venues;
+  m.main_venue = r.main_venue;
+  m.layout = r.layout;
+  m.profile = r.profile;
+  m.cancelled = b.state != sch::BookingState::kConfirmed;
+  m.opens = r.start - r.setup_seconds;
+  m.start = r.start;
+  m.end = r.end;
+  const std::vector<sch::Interval> occurrences = service_.OccurrencesOf(r);
+  if (occurrences.empty()) {
+    m.cancelled = true;  // every occurrence cancelled
+    return m;
+  }
+  // Open at `now`, else the next to open, else the last.
+  const sch::Interval* pick = &occurrences.back();
+  for (const auto& o : occurrences) {
+    if (o.to > now) {
+      pick = &o;
+      break;
+    }
+  }
+  m.opens = pick->from;
+  m.start = pick->from + r.setup_seconds;
+  m.end = pick->to;
+  return m;
+}
+
+Result<std::optional<Meeting>> BookingConferenceDirectory::FindByBooking(int64_t booking,
+                                                                         int64_t now) {
+  auto got = service_.Get(booking);
+  if (!got) {
+    if (got.error().kind == sch::ServiceError::Kind::kNotFound) return std::optional<Meeting>{};
+    return Error{"unavailable", got.error().message};
+  }
+  return std::optional<Meeting>{ToMeeting(got->booking, now)};
+}
+
+Result<std::optional<Meeting>> BookingConferenceDirectory::FindByNumber(
+    const std::string& conference, int64_t now) {
+  // Numbers are "8" + the booking id (BookingService::ConferenceNumberFor); the stored number is
+  // compared, so a number that merely parses does not match.
+  if (conference.size() < 2 || conference.size() > 19 || conference[0] != '8' ||
+      conference.find_first_not_of("0123456789") != std::string::npos)
+    return std::optional<Meeting>{};
+  const int64_t id = std::stoll(conference.substr(1));
+  if (id <= 0) return std::optional<Meeting>{};
+  auto m = FindByBooking(id, now);
+  if (m && *m && (*m)->conference != conference) return std::optional<Meeting>{};
+  return m;
+}
+
+Result<std::vector<Meeting>> BookingConferenceDirectory::OpenAt(int64_t now) {
+  sch::BookingQuery q;
+  q.from = now;
+  q.to = now + 1;
+  q.states = {sch::BookingState::kConfirmed};
+  auto list = service_.List(q);
+  if (!list) return Error{"unavailable", list.error().message};
+  std::vector<Meeting> out;
+  for (const auto& record : *list) {
+    Meeting m = ToMeeting(record.booking, now);
+    if (m.IsOpenAt(now)) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace plateau::signaling

@@ -1,0 +1,860 @@
+#include "plateau/signaling/switchboard.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+
+#include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
+
+namespace plateau::signaling {
+
+namespace p = protocol;
+using nlohmann::json;
+
+// ---- seams: small concrete pieces ----
+
+int64_t SystemClock::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Meeting::HasVenue(const std::string& venue) const {
+  return std::find(venues.begin(), venues.end(), venue) != venues.end();
+}
+
+void AdmittedVenues::Admit(int64_t booking, const std::string& venue) {
+  std::lock_guard lock(mu_);
+  admitted_[booking].insert(venue);
+}
+
+void AdmittedVenues::Revoke(int64_t booking, const std::string& venue) {
+  std::lock_guard lock(mu_);
+  auto it = admitted_.find(booking);
+  if (it == admitted_.end()) return;
+  it->second.erase(venue);
+  if (it->second.empty()) admitted_.erase(it);
+}
+
+bool AdmittedVenues::IsAdmitted(int64_t booking, const std::string& venue) const {
+  std::lock_guard lock(mu_);
+  auto it = admitted_.find(booking);
+  return it != admitted_.end() && it->second.count(venue) > 0;
+}
+
+std::vector<std::string> AdmittedVenues::Venues(int64_t booking) const {
+  std::lock_guard lock(mu_);
+  auto it = admitted_.find(booking);
+  if (it == admitted_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+namespace {
+Error MediaUnavailable() {
+  return Error{"media_unavailable",
+               "media is not available on this server yet: the conference engine is not wired; "
+               "presence and invites work, audio and video do not"};
+}
+}  // namespace
+
+void UnavailableMedia::Offer(const MediaSeat&, std::string, AnswerCallback done) {
+  done(MediaUnavailable());
+}
+Status UnavailableMedia::Answer(const MediaSeat&, std::string) {
+  return MediaUnavailable();
+}
+Status UnavailableMedia::Candidate(const MediaSeat&, std::optional<p::IceCandidate>) {
+  return MediaUnavailable();
+}
+
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");  // the system CSPRNG is broken: not recoverable
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char b : buf) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// ---- metrics ----
+
+namespace {
+
+metrics::Registry& M() {
+  return metrics::Registry::Global();
+}
+
+metrics::Counter* MessageCounter(const char* direction, std::string_view type) {
+  return M().GetCounter("plateau_signaling_messages_total",
+                        "Signaling messages received (in) and sent (out), by type",
+                        {{"direction", direction}, {"type", std::string(type)}});
+}
+
+metrics::Counter* ErrorCounter(const std::string& code) {
+  return M().GetCounter("plateau_signaling_errors_total", "Signaling error messages sent, by code",
+                        {{"code", code}});
+}
+
+std::string Seconds(int64_t ms) {
+  return std::to_string(ms / 1000) + " s";
+}
+
+}  // namespace
+
+// ---- state ----
+
+struct Switchboard::Connection {
+  // Weak: the transport session owns the Switchboard (its endpoint), not the other way round, so a
+  // connection that never reports its close (io stopped at shutdown) cannot form a cycle.
+  std::weak_ptr<WebSocketPeer> peer;
+  std::string remote;
+  int64_t connected_ms = 0;
+  int64_t last_rx_ms = 0;
+  int64_t last_ping_ms = 0;
+  double tokens = 0;
+  int64_t last_refill_ms = 0;
+  int failed_hellos = 0;
+  bool hello_pending = false;
+  bool closing = false;
+  std::string venue;  // set once registered
+};
+
+struct Switchboard::VenueState {
+  VenueIdentity identity;
+  std::string session;
+  std::string resume_token;
+  Connection* conn = nullptr;  // nullptr while dropped (within the grace period)
+  int64_t dropped_ms = 0;
+  struct SeatRef {
+    int64_t booking = 0;
+    int seat = 0;
+    uint64_t epoch = 0;
+  };
+  std::optional<SeatRef> seat;
+};
+
+struct Switchboard::InviteState {
+  int attempts = 0;
+  int64_t last_ms = 0;
+  bool declined = false;  // left on its own: not redialled
+};
+
+struct Switchboard::Room {
+  Meeting meeting;
+  std::string layout;
+  struct Seat {
+    int seat = 0;
+    uint64_t epoch = 0;
+  };
+  std::map<std::string, Seat> seats;  // by venue
+  std::map<std::string, InviteState> invites;
+};
+
+// ---- construction ----
+
+Switchboard::Switchboard(SwitchboardSettings settings, const Clock& clock,
+                         VenueAuthenticator& authenticator, ConferenceDirectory& directory,
+                         MediaNegotiator& media, const AdmittedVenues& admitted)
+    : settings_(settings),
+      clock_(clock),
+      authenticator_(authenticator),
+      directory_(directory),
+      media_(media),
+      admitted_(admitted) {}
+
+// The dependencies may already be gone when the last connection lets go of the Switchboard during
+// shutdown: touch none of them here.
+Switchboard::~Switchboard() = default;
+
+void Switchboard::Start() {
+  media_.Attach(this);
+}
+
+// ---- helpers (mu_ held) ----
+
+Switchboard::Connection* Switchboard::FindConnection(WebSocketPeer* peer) {
+  auto it = connections_.find(peer);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Switchboard::Send(Connection& c, p::ServerBody body, const json& id) {
+  if (c.closing) return;
+  MessageCounter("out", p::TypeName(body))->Inc();
+  if (const auto* e = std::get_if<p::ErrorMessage>(&body)) ErrorCounter(e->code)->Inc();
+  if (auto peer = c.peer.lock()) peer->Send(p::Serialize(p::ServerMessage{id, std::move(body)}));
+}
+
+void Switchboard::SendError(Connection& c, const std::string& code, const std::string& message,
+                            const json& ref, const std::string& field) {
+  Send(c, p::ErrorMessage{code, message, ref, field});
+}
+
+void Switchboard::CloseConnection(Connection& c, CloseCode code, const std::string& reason) {
+  if (c.closing) return;
+  c.closing = true;
+  log::Info("signaling.closing", {{"remote", c.remote},
+                                  {"venue", c.venue},
+                                  {"code", static_cast<int>(code)},
+                                  {"reason", reason}});
+  if (auto peer = c.peer.lock()) peer->Close(code, reason);
+}
+
+bool Switchboard::TakeToken(Connection& c, int64_t now) {
+  const double elapsed = static_cast<double>(std::max<int64_t>(0, now - c.last_refill_ms));
+  c.tokens =
+      std::min(settings_.message_burst, c.tokens + elapsed * settings_.message_rate / 1000.0);
+  c.last_refill_ms = now;
+  if (c.tokens < 1.0) return false;
+  c.tokens -= 1.0;
+  return true;
+}
+
+std::optional<MediaSeat> Switchboard::SeatOf(const VenueState& v) const {
+  if (!v.seat) return std::nullopt;
+  auto it = rooms_.find(v.seat->booking);
+  if (it == rooms_.end()) return std::nullopt;
+  const Meeting& m = it->second->meeting;
+  return MediaSeat{m.booking, m.conference, v.identity.venue, v.identity.name,
+                   m.profile, v.seat->seat, v.seat->epoch};
+}
+
+Switchboard::VenueState* Switchboard::VenueForSeat(const MediaSeat& seat) {
+  auto it = venues_.find(seat.venue);
+  if (it == venues_.end()) return nullptr;
+  VenueState& v = *it->second;
+  if (!v.seat || v.seat->booking != seat.booking || v.seat->epoch != seat.epoch) return nullptr;
+  return &v;
+}
+
+void Switchboard::UpdateGauges() {
+  size_t live = 0, held = 0;
+  for (const auto& [id, v] : venues_) {
+    if (v->conn) ++live;
+    if (!v->conn && v->seat) ++held;
+  }
+  M().GetGauge("plateau_signaling_connections", "Open signaling WebSocket connections")
+      ->Set(static_cast<double>(connections_.size()));
+  M().GetGauge("plateau_signaling_venues_connected", "Venues registered on a live connection")
+      ->Set(static_cast<double>(live));
+  M().GetGauge("plateau_signaling_seats_held", "Seats held for a dropped venue (resume grace)")
+      ->Set(static_cast<double>(held));
+  M().GetGauge("plateau_signaling_conferences_open", "Conferences open for joining")
+      ->Set(static_cast<double>(rooms_.size()));
+}
+
+void Switchboard::QueueMedia(std::function<void(MediaNegotiator&)> call) {
+  std::lock_guard lock(media_mu_);
+  media_queue_.push_back(std::move(call));
+}
+
+// Runs queued media calls outside mu_. Only one thread drains at a time, so the negotiator sees
+// its calls in the order they were decided and never concurrently.
+void Switchboard::RunMedia() {
+  {
+    std::lock_guard lock(media_mu_);
+    if (media_running_ || media_queue_.empty()) return;
+    media_running_ = true;
+  }
+  for (;;) {
+    std::function<void(MediaNegotiator&)> call;
+    {
+      std::lock_guard lock(media_mu_);
+      if (media_queue_.empty()) {
+        media_running_ = false;
+        return;
+      }
+      call = std::move(media_queue_.front());
+      media_queue_.pop_front();
+    }
+    try {
+      call(media_);
+    } catch (const std::exception& e) {
+      log::Error("signaling.media_call_failed", {{"what", e.what()}});
+    }
+  }
+}
+
+// ---- transport events ----
+
+void Switchboard::OnOpen(const std::shared_ptr<WebSocketPeer>& peer) {
+  {
+    std::lock_guard lock(mu_);
+    auto c = std::make_unique<Connection>();
+    const int64_t now = clock_.NowMs();
+    c->peer = peer;
+    c->remote = peer->remote();
+    c->connected_ms = c->last_rx_ms = c->last_ping_ms = c->last_refill_ms = now;
+    c->tokens = settings_.message_burst;
+    connections_[peer.get()] = std::move(c);
+    UpdateGauges();
+  }
+}
+
+void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
+  {
+    std::lock_guard lock(mu_);
+    Connection* c = FindConnection(peer.get());
+    if (!c) return;
+    if (!c->venue.empty()) {
+      auto it = venues_.find(c->venue);
+      if (it != venues_.end() && it->second->conn == c) {
+        VenueState& v = *it->second;
+        v.conn = nullptr;
+        v.dropped_ms = clock_.NowMs();
+        log::Info("signaling.venue_dropped",
+                  {{"venue", v.identity.venue}, {"held", v.seat.has_value()}});
+        if (auto seat = SeatOf(v)) {
+          Room& room = *rooms_.at(seat->booking);
+          Broadcast(room,
+                    p::ParticipantEvent{
+                        room.meeting.conference, "away",
+                        p::Participant{v.identity.venue, v.identity.name, seat->seat, false}},
+                    v.identity.venue);
+          QueueMedia([s = *seat](MediaNegotiator& m) { m.SeatHeld(s); });
+        }
+      }
+    }
+    connections_.erase(peer.get());
+    UpdateGauges();
+  }
+  RunMedia();
+}
+
+void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) {
+  auto parsed = p::ParseClientMessage(text);
+  std::optional<p::Hello> hello;
+  json hello_id;
+  {
+    std::lock_guard lock(mu_);
+    Connection* c = FindConnection(peer.get());
+    if (!c || c->closing) return;
+    const int64_t now = clock_.NowMs();
+    c->last_rx_ms = now;
+    MessageCounter("in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
+    if (!TakeToken(*c, now)) {
+      SendError(*c, "rate_limited",
+                "more than " + std::to_string(static_cast<int>(settings_.message_rate)) +
+                    " messages per second; closing",
+                parsed ? parsed.value().id : json(nullptr));
+      CloseConnection(*c, CloseCode::kPolicy, "message rate limit exceeded");
+      return;
+    }
+    if (!parsed) {
+      const p::ErrorMessage e = p::ToErrorMessage(parsed.failure());
+      SendError(*c, e.code, e.message, e.ref, e.field);
+      return;
+    }
+    p::ClientMessage& msg = parsed.value();
+    if (auto* h = std::get_if<p::Hello>(&msg.body)) {
+      if (!c->venue.empty()) {
+        SendError(*c, "already_registered",
+                  "this connection is already registered as \"" + c->venue + "\"", msg.id);
+        return;
+      }
+      if (c->hello_pending) {
+        SendError(*c, "busy", "a hello on this connection is still being checked", msg.id);
+        return;
+      }
+      c->hello_pending = true;
+      hello = std::move(*h);
+      hello_id = msg.id;
+    } else if (std::holds_alternative<p::Ping>(msg.body)) {
+      Send(*c, p::Pong{std::get<p::Ping>(msg.body).ts});
+      return;
+    } else if (std::holds_alternative<p::Pong>(msg.body)) {
+      return;
+    } else if (c->venue.empty()) {
+      SendError(*c, "not_registered", "send hello with the venue and its token first", msg.id);
+      return;
+    } else {
+      VenueState& v = *venues_.at(c->venue);
+      std::visit(
+          [&](auto& body) {
+            using T = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<T, p::Join>) OnJoin(*c, v, body, msg.id);
+            if constexpr (std::is_same_v<T, p::Leave>) OnLeave(*c, v, msg.id);
+            if constexpr (std::is_same_v<T, p::Offer>) OnOffer(*c, v, std::move(body), msg.id);
+            if constexpr (std::is_same_v<T, p::Answer>) OnAnswer(*c, v, std::move(body), msg.id);
+            if constexpr (std::is_same_v<T, p::Candidate>)
+              OnCandidate(*c, v, std::move(body), msg.id);
+          },
+          msg.body);
+      UpdateGauges();
+    }
+  }
+  if (hello) {
+    // Outside the lock: verifying a token may hash or touch the store.
+    Result<VenueIdentity> identity = Error{"unavailable", "venue tokens cannot be checked"};
+    try {
+      identity = authenticator_.Verify(hello->venue, hello->token);
+      if (identity && identity->venue != hello->venue)
+        identity = Error{"unauthorized", "unknown venue or wrong token"};
+    } catch (const std::exception& e) {
+      log::Error("signaling.authenticator_failed", {{"what", e.what()}});
+    }
+    std::lock_guard lock(mu_);
+    Connection* c = FindConnection(peer.get());
+    if (c && !c->closing) {
+      c->hello_pending = false;
+      OnHelloVerified(*c, *hello, hello_id, identity);
+      UpdateGauges();
+    }
+  }
+  RunMedia();
+}
+
+// ---- messages (mu_ held) ----
+
+void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const json& id,
+                                  const Result<VenueIdentity>& identity) {
+  if (!identity) {
+    if (identity.error().code != "unauthorized") {
+      SendError(c, identity.error().code, identity.error().message, id);
+      return;
+    }
+    ++c.failed_hellos;
+    log::Warn("signaling.unauthorized",
+              {{"venue", hello.venue}, {"remote", c.remote}, {"failures", c.failed_hellos}});
+    SendError(c, "unauthorized", "unknown venue or wrong token", id);
+    if (c.failed_hellos >= settings_.max_failed_hellos)
+      CloseConnection(c, CloseCode::kPolicy, "too many failed hellos");
+    return;
+  }
+  const int64_t now = clock_.NowMs();
+  auto it = venues_.find(hello.venue);
+  VenueState* existing = it == venues_.end() ? nullptr : it->second.get();
+  const bool resumed = existing && hello.resume && *hello.resume == existing->resume_token &&
+                       (existing->conn || now < existing->dropped_ms + settings_.resume_grace_ms);
+  if (existing && existing->conn && existing->conn != &c) {
+    Connection& old = *existing->conn;
+    SendError(old, "replaced", "another connection registered as this venue", nullptr);
+    old.venue.clear();
+    CloseConnection(old, CloseCode::kPolicy, "replaced by a new connection");
+    existing->conn = nullptr;
+    existing->dropped_ms = now;
+  }
+  if (existing && !resumed) {
+    if (existing->seat) ReleaseSeat(*existing, /*voluntary=*/false);
+    venues_.erase(hello.venue);
+    existing = nullptr;
+  }
+  VenueState* v = existing;
+  if (!v) {
+    auto fresh = std::make_unique<VenueState>();
+    fresh->identity = *identity;
+    fresh->session = RandomHex(16);
+    v = fresh.get();
+    venues_[hello.venue] = std::move(fresh);
+  }
+  v->identity = *identity;
+  v->conn = &c;
+  v->dropped_ms = 0;
+  v->resume_token = RandomHex(16);  // rotated on every registration
+  c.venue = hello.venue;
+  log::Info("signaling.registered", {{"venue", hello.venue},
+                                     {"remote", c.remote},
+                                     {"resumed", resumed},
+                                     {"client", hello.client.value_or("")}});
+  Send(c, p::Registered{v->identity.venue, v->identity.name, v->session, v->resume_token,
+                        settings_.heartbeat_ms, resumed});
+  if (resumed && v->seat) {
+    Room& room = *rooms_.at(v->seat->booking);
+    Broadcast(room,
+              p::ParticipantEvent{
+                  room.meeting.conference, "back",
+                  p::Participant{v->identity.venue, v->identity.name, v->seat->seat, true}},
+              v->identity.venue);
+    SendJoined(*v, room, /*resumed=*/true);
+  }
+  if (!resumed) {
+    // A fresh registration gets a fresh round of invites for every open conference it is in.
+    for (auto& [booking, room] : rooms_) {
+      auto inv = room->invites.find(hello.venue);
+      if (inv != room->invites.end() && !inv->second.declined) inv->second = InviteState{};
+    }
+  }
+  for (auto& [booking, room] : rooms_) DialOut(*room, now);
+}
+
+void Switchboard::OnJoin(Connection& c, VenueState& v, const p::Join& join, const json& id) {
+  const int64_t now_s = clock_.NowSeconds();
+  Result<std::optional<Meeting>> found = join.conference
+                                             ? directory_.FindByNumber(*join.conference, now_s)
+                                             : directory_.FindByBooking(*join.booking, now_s);
+  if (!found) {
+    log::Error("signaling.directory_failed", {{"error", found.error().message}});
+    SendError(c, "unavailable", "the conference directory cannot answer now; try again", id);
+    return;
+  }
+  const std::optional<Meeting>& m = *found;
+  const std::string what = join.conference ? "conference " + *join.conference
+                                           : "booking " + std::to_string(*join.booking);
+  if (!m) {
+    SendError(c, "unknown_conference", "no " + what, id,
+              join.conference ? "conference" : "booking");
+    return;
+  }
+  const std::string& venue = v.identity.venue;
+  if (!m->HasVenue(venue) && !admitted_.IsAdmitted(m->booking, venue)) {
+    SendError(
+        c, "not_invited",
+        "venue \"" + venue + "\" is not on the booking of " + what + " and no operator admitted it",
+        id);
+    return;
+  }
+  if (m->cancelled) {
+    SendError(c, "ended", what + " was cancelled", id);
+    return;
+  }
+  if (now_s < m->opens) {
+    SendError(c, "not_started",
+              what + " opens at " + p::FormatUtc(m->opens) + " (start " + p::FormatUtc(m->start) +
+                  " minus the set-up buffer)",
+              id);
+    return;
+  }
+  if (now_s >= m->end) {
+    SendError(c, "ended", what + " ended at " + p::FormatUtc(m->end), id);
+    return;
+  }
+  if (v.seat) {
+    if (v.seat->booking == m->booking) {
+      SendJoined(v, *rooms_.at(m->booking), false);  // idempotent
+      return;
+    }
+    const std::string other = rooms_.at(v.seat->booking)->meeting.conference;
+    SendError(c, "already_joined", "leave conference " + other + " first", id);
+    return;
+  }
+  auto rit = rooms_.find(m->booking);
+  Room& room = rit != rooms_.end() ? *rit->second : OpenRoom(*m);
+  std::set<int> taken;
+  for (const auto& [name, s] : room.seats) taken.insert(s.seat);
+  int seat = 1;
+  while (taken.count(seat)) ++seat;
+  const uint64_t epoch = next_epoch_++;
+  room.seats[venue] = Room::Seat{seat, epoch};
+  room.invites[venue] = InviteState{};
+  v.seat = VenueState::SeatRef{m->booking, seat, epoch};
+  log::Info("signaling.joined",
+            {{"venue", venue}, {"conference", room.meeting.conference}, {"seat", seat}});
+  SendJoined(v, room, false);
+  Broadcast(room,
+            p::ParticipantEvent{room.meeting.conference, "joined",
+                                p::Participant{venue, v.identity.name, seat, true}},
+            venue);
+}
+
+void Switchboard::OnLeave(Connection& c, VenueState& v, const json& id) {
+  if (!v.seat) {
+    SendError(c, "not_joined", "this venue is not in a conference", id);
+    return;
+  }
+  const std::string conference = rooms_.at(v.seat->booking)->meeting.conference;
+  ReleaseSeat(v, /*voluntary=*/true);
+  Send(c, p::Left{conference});
+}
+
+void Switchboard::OnOffer(Connection& c, VenueState& v, p::Offer offer, const json& id) {
+  auto seat = SeatOf(v);
+  if (!seat) {
+    SendError(c, "not_joined", "join a conference before sending an offer", id);
+    return;
+  }
+  std::weak_ptr<Switchboard> weak = weak_from_this();
+  QueueMedia([weak, s = *seat, sdp = std::move(offer.sdp), id](MediaNegotiator& m) mutable {
+    m.Offer(s, std::move(sdp), [weak, s, id](Result<std::string> answer) {
+      auto self = weak.lock();
+      if (!self) return;
+      std::lock_guard lock(self->mu_);
+      VenueState* v = self->VenueForSeat(s);
+      if (!v || !v->conn) return;
+      if (answer)
+        self->Send(*v->conn, p::Answer{std::move(answer.value()), id});
+      else
+        self->SendError(*v->conn, answer.error().code, answer.error().message, id, "sdp");
+    });
+  });
+}
+
+void Switchboard::OnAnswer(Connection& c, VenueState& v, p::Answer answer, const json& id) {
+  auto seat = SeatOf(v);
+  if (!seat) {
+    SendError(c, "not_joined", "join a conference before sending an answer", id);
+    return;
+  }
+  std::weak_ptr<Switchboard> weak = weak_from_this();
+  QueueMedia([weak, s = *seat, sdp = std::move(answer.sdp), id](MediaNegotiator& m) mutable {
+    Status st = m.Answer(s, std::move(sdp));
+    if (st) return;
+    auto self = weak.lock();
+    if (!self) return;
+    std::lock_guard lock(self->mu_);
+    if (VenueState* v = self->VenueForSeat(s); v && v->conn)
+      self->SendError(*v->conn, st.error().code, st.error().message, id, "sdp");
+  });
+}
+
+void Switchboard::OnCandidate(Connection& c, VenueState& v, p::Candidate candidate,
+                              const json& id) {
+  auto seat = SeatOf(v);
+  if (!seat) {
+    SendError(c, "not_joined", "join a conference before sending candidates", id);
+    return;
+  }
+  std::weak_ptr<Switchboard> weak = weak_from_this();
+  QueueMedia([weak, s = *seat, cand = std::move(candidate.candidate), id](MediaNegotiator& m) {
+    Status st = m.Candidate(s, cand);
+    if (st) return;
+    auto self = weak.lock();
+    if (!self) return;
+    std::lock_guard lock(self->mu_);
+    if (VenueState* v = self->VenueForSeat(s); v && v->conn)
+      self->SendError(*v->conn, st.error().code, st.error().message, id, "candidate");
+  });
+}
+
+// ---- rooms (mu_ held) ----
+
+Switchboard::Room& Switchboard::OpenRoom(const Meeting& meeting) {
+  auto room = std::make_unique<Room>();
+  room->meeting = meeting;
+  room->layout = meeting.layout.empty() ? "auto" : meeting.layout;
+  Room& r = *room;
+  rooms_[meeting.booking] = std::move(room);
+  log::Info("signaling.conference_opened",
+            {{"conference", meeting.conference}, {"booking", meeting.booking}});
+  QueueMedia([meeting](MediaNegotiator& m) { m.ConferenceOpened(meeting); });
+  DialOut(r, clock_.NowMs());
+  return r;
+}
+
+void Switchboard::EndRoom(int64_t booking, const std::string& reason) {
+  auto it = rooms_.find(booking);
+  if (it == rooms_.end()) return;
+  Room& room = *it->second;
+  for (const auto& [venue, seat] : room.seats) {
+    auto vit = venues_.find(venue);
+    if (vit == venues_.end()) continue;
+    VenueState& v = *vit->second;
+    v.seat.reset();
+    if (v.conn) Send(*v.conn, p::Ended{room.meeting.conference, booking, reason});
+  }
+  log::Info("signaling.conference_ended",
+            {{"conference", room.meeting.conference}, {"booking", booking}, {"reason", reason}});
+  QueueMedia([meeting = room.meeting](MediaNegotiator& m) { m.ConferenceEnded(meeting); });
+  rooms_.erase(it);
+}
+
+void Switchboard::ReleaseSeat(VenueState& v, bool voluntary) {
+  auto seat = SeatOf(v);
+  v.seat.reset();
+  if (!seat) return;
+  Room& room = *rooms_.at(seat->booking);
+  room.seats.erase(v.identity.venue);
+  InviteState& inv = room.invites[v.identity.venue];
+  inv = InviteState{};
+  inv.declined = voluntary;
+  Broadcast(room, p::ParticipantEvent{
+                      room.meeting.conference, "left",
+                      p::Participant{v.identity.venue, v.identity.name, seat->seat, false}});
+  log::Info("signaling.seat_released", {{"venue", v.identity.venue},
+                                        {"conference", room.meeting.conference},
+                                        {"voluntary", voluntary}});
+  QueueMedia([s = *seat](MediaNegotiator& m) { m.SeatReleased(s); });
+}
+
+void Switchboard::SendJoined(VenueState& v, Room& room, bool resumed) {
+  if (!v.conn || !v.seat) return;
+  p::Joined j;
+  j.conference = room.meeting.conference;
+  j.booking = room.meeting.booking;
+  j.title = room.meeting.title;
+  for (const auto& [venue, seat] : room.seats) {
+    auto it = venues_.find(venue);
+    const bool connected = it != venues_.end() && it->second->conn != nullptr;
+    const std::string name = it != venues_.end() ? it->second->identity.name : venue;
+    j.participants.push_back(p::Participant{venue, name, seat.seat, connected});
+  }
+  std::sort(j.participants.begin(), j.participants.end(),
+            [](const p::Participant& a, const p::Participant& b) { return a.seat < b.seat; });
+  j.layout = room.layout;
+  j.seat = v.seat->seat;
+  j.start = p::FormatUtc(room.meeting.start);
+  j.end = p::FormatUtc(room.meeting.end);
+  j.resumed = resumed;
+  Send(*v.conn, std::move(j));
+}
+
+void Switchboard::Broadcast(Room& room, const p::ServerBody& body, const std::string& except) {
+  for (const auto& [venue, seat] : room.seats) {
+    if (venue == except) continue;
+    auto it = venues_.find(venue);
+    if (it != venues_.end() && it->second->conn) Send(*it->second->conn, body);
+  }
+}
+
+std::vector<std::string> Switchboard::Invitees(const Room& room) const {
+  std::vector<std::string> out = room.meeting.venues;
+  for (auto& v : admitted_.Venues(room.meeting.booking))
+    if (!room.meeting.HasVenue(v)) out.push_back(v);
+  return out;
+}
+
+// Invites every registered venue of the room that is not seated anywhere, at most max_invites
+// times per absence, invite_interval_ms apart.
+void Switchboard::DialOut(Room& room, int64_t now) {
+  for (const std::string& venue : Invitees(room)) {
+    auto it = venues_.find(venue);
+    if (it == venues_.end() || !it->second->conn || it->second->seat) continue;
+    InviteState& inv = room.invites[venue];
+    if (inv.declined || inv.attempts >= settings_.max_invites) continue;
+    if (inv.attempts > 0 && now - inv.last_ms < settings_.invite_interval_ms) continue;
+    ++inv.attempts;
+    inv.last_ms = now;
+    const Meeting& m = room.meeting;
+    log::Info("signaling.invite",
+              {{"venue", venue}, {"conference", m.conference}, {"attempt", inv.attempts}});
+    Send(*it->second->conn, p::Invite{m.conference, m.booking, m.title, p::FormatUtc(m.start),
+                                      p::FormatUtc(m.end), inv.attempts});
+  }
+}
+
+// ---- timers ----
+
+void Switchboard::Tick() {
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_.NowMs();
+    const int64_t now_s = clock_.NowSeconds();
+    for (auto& [key, c] : connections_) {
+      if (c->closing) continue;
+      if (c->venue.empty() && !c->hello_pending &&
+          now - c->connected_ms >= settings_.hello_timeout_ms) {
+        SendError(*c, "hello_timeout",
+                  "no successful hello within " + Seconds(settings_.hello_timeout_ms), nullptr);
+        CloseConnection(*c, CloseCode::kPolicy, "no hello in time");
+      } else if (now - c->last_rx_ms >= settings_.idle_timeout_ms) {
+        CloseConnection(*c, CloseCode::kGoingAway, "idle timeout");
+      } else if (!c->venue.empty() && now - c->last_ping_ms >= settings_.heartbeat_ms) {
+        c->last_ping_ms = now;
+        Send(*c, p::Ping{now});
+      }
+    }
+    for (auto it = venues_.begin(); it != venues_.end();) {
+      VenueState& v = *it->second;
+      if (!v.conn && now >= v.dropped_ms + settings_.resume_grace_ms) {
+        log::Info("signaling.grace_expired", {{"venue", v.identity.venue}});
+        if (v.seat) ReleaseSeat(v, /*voluntary=*/false);
+        it = venues_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    Result<std::vector<Meeting>> open = directory_.OpenAt(now_s);
+    if (!open) log::Error("signaling.directory_failed", {{"error", open.error().message}});
+    if (open) {
+      std::set<int64_t> open_ids;
+      for (const Meeting& m : *open) {
+        open_ids.insert(m.booking);
+        auto it = rooms_.find(m.booking);
+        if (it == rooms_.end()) {
+          OpenRoom(m);
+        } else {
+          it->second->meeting = m;  // edits (title, end, venues) take effect
+        }
+      }
+      std::vector<std::pair<int64_t, std::string>> to_end;
+      for (const auto& [booking, room] : rooms_)
+        if (!open_ids.count(booking))
+          to_end.emplace_back(booking, now_s >= room->meeting.end ? "time" : "cancelled");
+      for (const auto& [booking, reason] : to_end) EndRoom(booking, reason);
+    }
+    for (auto& [booking, room] : rooms_) DialOut(*room, now);
+    UpdateGauges();
+  }
+  RunMedia();
+}
+
+void Switchboard::EndConference(int64_t booking, const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    EndRoom(booking, reason);
+    UpdateGauges();
+  }
+  RunMedia();
+}
+
+// ---- MediaEvents ----
+
+void Switchboard::SendOffer(const MediaSeat& seat, std::string sdp) {
+  std::lock_guard lock(mu_);
+  if (VenueState* v = VenueForSeat(seat); v && v->conn)
+    Send(*v->conn, p::Offer{std::move(sdp), nullptr});
+}
+
+void Switchboard::SendCandidate(const MediaSeat& seat, std::optional<p::IceCandidate> candidate) {
+  std::lock_guard lock(mu_);
+  if (VenueState* v = VenueForSeat(seat); v && v->conn)
+    Send(*v->conn, p::Candidate{std::move(candidate)});
+}
+
+void Switchboard::PublishLayout(int64_t booking, const std::string& layout,
+                                std::vector<p::Tile> tiles) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(booking);
+  if (it == rooms_.end()) return;
+  it->second->layout = layout;
+  Broadcast(*it->second, p::Layout{it->second->meeting.conference, layout, std::move(tiles)});
+}
+
+void Switchboard::PublishSpeaker(int64_t booking, const std::string& venue) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(booking);
+  if (it == rooms_.end()) return;
+  Broadcast(*it->second, p::Speaker{it->second->meeting.conference, venue});
+}
+
+void Switchboard::PublishMuted(int64_t booking, const std::string& venue, bool muted) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(booking);
+  if (it == rooms_.end()) return;
+  Broadcast(*it->second, p::Muted{it->second->meeting.conference, venue, muted});
+}
+
+// ---- introspection ----
+
+size_t Switchboard::connections() const {
+  std::lock_guard lock(mu_);
+  return connections_.size();
+}
+
+size_t Switchboard::registered_venues() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, v] : venues_) n += v->conn ? 1 : 0;
+  return n;
+}
+
+size_t Switchboard::held_seats() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, v] : venues_) n += (!v->conn && v->seat) ? 1 : 0;
+  return n;
+}
+
+size_t Switchboard::open_conferences() const {
+  std::lock_guard lock(mu_);
+  return rooms_.size();
+}
+
+}  // namespace plateau::signaling
