@@ -14,24 +14,6 @@ constexpr size_t kMaxTextBytes = 500;
 constexpr size_t kMaxVenues = 1000;
 constexpr size_t kMaxCancelled = 1000;
 
-const char* PriorityText(Priority p) {
-  return p == Priority::kProvincial ? "provincial" : "regional";
-}
-const char* CascadeText(CascadeMode c) {
-  return c == CascadeMode::kOff ? "off" : "auto";
-}
-const char* StateText(BookingState s) {
-  switch (s) {
-    case BookingState::kConfirmed:
-      return "confirmed";
-    case BookingState::kBumped:
-      return "bumped";
-    case BookingState::kCancelled:
-      return "cancelled";
-  }
-  return "confirmed";
-}
-
 std::string TypeName(const json& v) {
   if (v.is_number_integer()) return "integer";
   if (v.is_number_float()) return "number";
@@ -265,8 +247,8 @@ json BookingRequestToJson(const BookingRequest& q, int off) {
             {"main_venue", q.main_venue},
             {"profile", q.profile},
             {"layout", q.layout},
-            {"priority", PriorityText(q.priority)},
-            {"cascade", CascadeText(q.cascade)}};
+            {"priority", ToString(q.priority)},
+            {"cascade", ToString(q.cascade)}};
   if (q.recurrence) {
     const Recurrence& r = *q.recurrence;
     json rec = {{"frequency", r.frequency == Recurrence::Frequency::kDaily ? "daily" : "weekly"},
@@ -319,7 +301,7 @@ json BookingToJson(const store::BookingRecord& r, int off,
                    const std::vector<Interval>* occurrences) {
   const Booking& b = r.booking;
   json j = {
-      {"id", b.id}, {"conference_number", b.conference_number}, {"state", StateText(b.state)}};
+      {"id", b.id}, {"conference_number", b.conference_number}, {"state", ToString(b.state)}};
   json req = BookingRequestToJson(b.request, off);
   for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
   j["preempt"] = b.request.preempt;
@@ -362,7 +344,7 @@ json ViolationToJson(const Violation& v, int off) {
 json AlternativeToJson(const Alternative& a, int64_t duration, int off) {
   json j = {{"kind", a.kind}, {"message", a.message}};
   if (a.kind == "profile") j["profile"] = a.profile;
-  if (a.kind == "cascade") j["cascade"] = CascadeText(a.cascade);
+  if (a.kind == "cascade") j["cascade"] = ToString(a.cascade);
   if (a.kind == "start") {
     j["start"] = FormatRfc3339(a.start, off);
     if (duration > 0) j["end"] = FormatRfc3339(a.start + duration, off);
