@@ -1,0 +1,179 @@
+// One live conference in the MCU: every venue's media transport, the video mixer (continuous
+// presence, one encode per output tier) and the mix-minus audio mixer, joined together.
+//
+// A venue reaches the engine in one of two ways:
+//  - SDES: the conference owns a transport::VenueTransport (UDP + SRTP with keys from the
+//    control plane, RTCP with NACK/PLI). The reference terminal and other non-DTLS endpoints.
+//  - External: something else carries the media (webrtcbin for browsers with ICE + DTLS-SRTP, a
+//    cascade link to another MCU). It hands plain, already-authenticated RTP in with PushRtp()
+//    and receives plain RTP out through its ExternalEndpoint.
+//
+// Threads: the conference runs its own io thread (transports, RTCP timers, the 20 ms audio tick).
+// Every public method is thread-safe. Callbacks come from the conference's threads and must not
+// call back into the conference synchronously (post instead).
+#pragma once
+
+#include <boost/asio/ip/udp.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "plateau/common/result.hpp"
+#include "plateau/mcu/audio/mix_minus_mixer.hpp"
+#include "plateau/mcu/media/video_mixer.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
+#include "plateau/mcu/transport/venue_transport.hpp"
+
+namespace plateau::mcu::conference {
+
+using transport::MediaKind;
+
+struct ConferenceConfig {
+  std::string id;               // conference number: log fields and metric labels
+  std::string layout = "auto";  // initial layout (ParseLayout names)
+  media::VideoMixerConfig video;
+  audio::MixerConfig audio;
+  // Payload types the MCU uses for what it sends when the venue did not say otherwise.
+  uint8_t video_payload_type = 96;
+  uint8_t audio_payload_type = 111;
+  // Bound on venues in one conference (65 venues in Qinghai; the bound protects the server).
+  size_t max_venues = 128;
+};
+
+// SDES: the conference binds a UDP port, protects with send_key, verifies with receive_key.
+struct SdesEndpoint {
+  std::string bind_address = "127.0.0.1";
+  uint16_t bind_port = 0;  // 0 = any free port
+  std::optional<boost::asio::ip::udp::endpoint> remote;  // else latched from the first valid packet
+  transport::SrtpKey send_key;     // what the MCU sends to the venue is protected with this
+  transport::SrtpKey receive_key;  // the venue's key
+  uint8_t video_payload_type = 96;  // the venue's H.264 (packetization-mode 1) payload type
+  uint8_t audio_payload_type = 111;  // the venue's Opus payload type
+};
+
+// Statistics an external carrier can report about its own leg (ICE/DTLS, RTCP it terminates).
+struct ExternalLegStats {
+  double rtt_ms = -1;
+  int64_t lost = 0;
+  double jitter_ms = 0;
+  std::string state;  // e.g. "connected", "checking", "failed"
+};
+
+// An external carrier of one venue's media. Implemented outside mcu/ (signaling's WebRTC session,
+// cascade links). Methods are called from the conference's threads and must not block.
+class ExternalEndpoint {
+ public:
+  virtual ~ExternalEndpoint() = default;
+  // Plain RTP for the venue (the conference already set PT/SSRC/seq/timestamp for this venue).
+  virtual void SendRtp(MediaKind kind, std::span<const uint8_t> rtp) = 0;
+  // Ask the venue for a video keyframe (the carrier sends PLI/FIR its own way).
+  virtual void RequestKeyframe() = 0;
+  virtual ExternalLegStats LegStats() { return {}; }
+};
+
+struct VenueSpec {
+  std::string id;    // site id from the topology
+  std::string name;  // display name (Chinese): the tile caption
+  // Output tier name ("8m", "2m"; see VideoMixerConfig::tiers). Empty = the first tier.
+  std::string tier;
+  bool muted = false;  // operator mute at entry
+};
+
+// What the control plane tells the venue about its media (SDES answer).
+struct VenueMediaInfo {
+  std::optional<boost::asio::ip::udp::endpoint> local;  // SDES: where the venue sends
+  uint32_t video_ssrc = 0;                              // SSRCs the MCU sends to this venue
+  uint32_t audio_ssrc = 0;
+  std::string tier;  // tier actually assigned
+};
+
+struct VenueStats {
+  std::string id;
+  std::string name;
+  std::string tier;
+  bool external = false;
+  bool muted = false;
+  // Inbound (from the venue).
+  uint64_t packets_in = 0;
+  uint64_t bytes_in = 0;
+  int64_t lost = 0;
+  double fraction_lost = 0;
+  double jitter_ms = 0;
+  double rtt_ms = -1;
+  // Outbound (to the venue).
+  uint64_t packets_out = 0;
+  uint64_t bytes_out = 0;
+  // Video.
+  bool visible = false;
+  bool decoding = false;  // a decoder is running for this venue
+  int tile = -1;
+  uint64_t frames_decoded = 0;
+  // Audio.
+  double level_dbov = -127;
+  bool speaking = false;  // one of the K mixed
+  // Full transport statistics for SDES venues (NACK, PLI, SRTP drops ...).
+  std::optional<transport::VenueTransportStats> transport;
+};
+
+struct ConferenceStats {
+  std::string id;
+  std::string layout;
+  std::optional<std::string> speaker;  // dominant speaker (large pane)
+  int active_decoders = 0;             // video decoders running
+  size_t video_encoders = 0;           // one per tier
+  size_t audio_encoders = 0;           // K + 1
+  std::vector<VenueStats> venues;
+  media::VideoMixerStats video;
+  // Input that never reached a mixer: SRTP auth/replay failures, malformed, unknown PT ...
+  uint64_t dropped_packets = 0;
+};
+
+struct ConferenceCallbacks {
+  // Layout or placements changed (layout name, placements in tile order).
+  std::function<void(const std::string& layout, const std::vector<media::Placement>& tiles)>
+      on_layout;
+  // The dominant speaker changed (nullopt = nobody speaks).
+  std::function<void(const std::optional<std::string>& venue)> on_speaker;
+};
+
+class Conference {
+ public:
+  static Result<std::unique_ptr<Conference>> Create(ConferenceConfig config,
+                                                    ConferenceCallbacks callbacks = {});
+  virtual ~Conference() = default;
+
+  // Adds a venue. Errors: "duplicate_venue", "unknown_tier", "too_many_venues", "bind_failed".
+  virtual Result<VenueMediaInfo> AddVenue(const VenueSpec& venue, const SdesEndpoint& endpoint) = 0;
+  virtual Result<VenueMediaInfo> AddVenue(const VenueSpec& venue,
+                                          std::shared_ptr<ExternalEndpoint> endpoint) = 0;
+  // Replaces a venue's carrier (resume after a dropped connection: new SDES keys, or a new
+  // WebRTC session) while it keeps its tile, mute state and place in the order.
+  virtual Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
+                                                const SdesEndpoint& endpoint) = 0;
+  virtual Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
+                                                std::shared_ptr<ExternalEndpoint> endpoint) = 0;
+  virtual Status RemoveVenue(const std::string& venue) = 0;
+
+  // External carriers: plain RTP from the venue (any thread; copied). Routed by payload type
+  // (the external endpoint maps its negotiated PTs to the conference's video/audio PTs).
+  virtual void PushRtp(const std::string& venue, std::span<const uint8_t> rtp) = 0;
+  // External carriers: the venue asked for a keyframe of what it receives.
+  virtual void OnKeyframeRequest(const std::string& venue) = 0;
+
+  // Live control.
+  virtual Status SetLayout(const std::string& layout) = 0;  // "auto", "1", "2", "1+5", ...
+  virtual Status SetMuted(const std::string& venue, bool muted) = 0;
+  virtual Status SetVenueOrder(const std::vector<std::string>& venues) = 0;
+  // Pins a venue to the large pane (nullopt = voice-activated again).
+  virtual Status PinSpeaker(const std::optional<std::string>& venue) = 0;
+
+  virtual std::vector<media::Placement> Placements() const = 0;
+  virtual ConferenceStats Stats() const = 0;
+  virtual const std::string& id() const = 0;
+};
+
+}  // namespace plateau::mcu::conference

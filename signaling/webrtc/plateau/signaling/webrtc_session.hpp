@@ -1,0 +1,65 @@
+// A browser venue's media leg: GStreamer webrtcbin (libnice ICE, DTLS-SRTP, BUNDLE, rtcp-mux,
+// trickle ICE) answering the browser's offer, carrying H.264 constrained baseline
+// (packetization-mode 1) and Opus between the browser and a mcu::conference::Conference.
+//
+// It is the conference's ExternalEndpoint for that venue: RTP from the browser (after DTLS-SRTP)
+// goes to Conference::PushRtp with the conference's payload types; the mix for the venue comes
+// back through SendRtp and leaves through webrtcbin. PLI from the browser -> Conference::
+// OnKeyframeRequest; Conference's RequestKeyframe -> a PLI/force-key-unit upstream to the browser.
+//
+// Lifecycle (driven by signaling's ConferenceMedia, one call at a time per session):
+//   Create(offer) -> done(answer) -> AddRemoteCandidate* -> [Renegotiate(offer) on resume: ICE
+//   restart] -> Close(). Callbacks come from GStreamer threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plateau/common/result.hpp"
+#include "plateau/mcu/conference/conference.hpp"
+#include "plateau/signaling/protocol.hpp"
+
+namespace plateau::signaling::webrtc {
+
+struct WebRtcConfig {
+  // Local addresses ICE may gather candidates on (the configured interfaces). Loopback must be
+  // listed explicitly (libnice skips it otherwise): tests use {"127.0.0.1"}.
+  std::vector<std::string> ice_addresses = {"127.0.0.1"};
+  uint16_t min_port = 0;  // UDP port range for ICE; 0,0 = any
+  uint16_t max_port = 0;
+  std::string stun_server;  // empty = none (an intranet)
+};
+
+struct WebRtcSessionCallbacks {
+  // A server candidate to trickle to the browser; nullopt = end of candidates.
+  std::function<void(std::optional<protocol::IceCandidate>)> on_candidate;
+  // ICE or DTLS failed / the peer went away for good.
+  std::function<void(const std::string& reason)> on_failed;
+};
+
+class WebRtcSession : public mcu::conference::ExternalEndpoint {
+ public:
+  using AnswerCallback = std::function<void(Result<std::string> answer_sdp)>;
+
+  // Builds the session for `venue` of `conference` (which must outlive it), applies the browser's
+  // offer and calls `done` once with the answer (errors: "bad_sdp" for an offer without H.264
+  // packetization-mode 1 or Opus, "media_failed"). The caller then adds the session to the
+  // conference as the venue's ExternalEndpoint (AddVenue or ReconnectVenue).
+  static Result<std::shared_ptr<WebRtcSession>> Create(WebRtcConfig config,
+                                                       mcu::conference::Conference* conference,
+                                                       std::string venue, std::string offer_sdp,
+                                                       WebRtcSessionCallbacks callbacks,
+                                                       AnswerCallback done);
+
+  // A trickled browser candidate (nullopt = end of candidates). Errors: "bad_candidate".
+  virtual Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) = 0;
+  // A new offer from the same browser (ICE restart after a reconnect).
+  virtual void Renegotiate(std::string offer_sdp, AnswerCallback done) = 0;
+  // Stops the pipeline; no callback after it returns.
+  virtual void Close() = 0;
+};
+
+}  // namespace plateau::signaling::webrtc
