@@ -64,7 +64,9 @@ struct ExternalLegStats {
 };
 
 // An external carrier of one venue's media. Implemented outside mcu/ (signaling's WebRTC session,
-// cascade links). Methods are called from the conference's threads and must not block.
+// cascade links). Methods are called from the conference's threads and must not block. SendRtp
+// may run on two threads at once: video on the tier's streaming thread, audio on the conference's
+// io thread (each kind arrives in order).
 class ExternalEndpoint {
  public:
   virtual ~ExternalEndpoint() = default;
@@ -115,6 +117,9 @@ struct VenueStats {
   // Audio.
   double level_dbov = -127;
   bool speaking = false;  // one of the K mixed
+  // Input from this venue that never reached a mixer (SRTP auth/replay, malformed, unknown PT,
+  // invalid Opus, H.264 the video mixer refused), cumulative across reconnects.
+  uint64_t dropped_packets = 0;
   // Full transport statistics for SDES venues (NACK, PLI, SRTP drops ...).
   std::optional<transport::VenueTransportStats> transport;
 };

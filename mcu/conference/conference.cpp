@@ -1,0 +1,856 @@
+// Conference: venues' transports + VideoMixer + MixMinusMixer, glued on one io thread.
+//
+// Locks (never both held in the other order):
+//   mu_         control state: venues, both mixers' control methods, the audio tick.
+//   routes_mu_  guards the pointer to the immutable routing snapshot the media threads read
+//               (tier streaming threads, PushRtp callers). Taken inside mu_ only to publish.
+#include "plateau/mcu/conference/conference.hpp"
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
+#include "plateau/mcu/conference/venue_streams.hpp"
+#include "plateau/mcu/rtp/packet.hpp"
+
+namespace plateau::mcu::conference {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTick = std::chrono::milliseconds(20);
+// After a stall longer than this the audio clock jumps ahead instead of bursting stale audio.
+constexpr int kMaxCatchUpTicks = 10;
+constexpr int kMetricsEveryTicks = 50;  // one second
+
+Error Err(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message)};
+}
+
+// Per-venue counters touched by the media threads (lock-free).
+struct Counters {
+  std::atomic<uint64_t> packets_in{0};  // external carriers: accepted RTP
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> packets_out{0};  // handed to the carrier (video + audio)
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> dropped{0};  // input that never reached a mixer (conference level)
+  std::atomic<bool> seen_input{false};
+  std::atomic<bool> keyframe_on_input{false};  // ask the venue for a keyframe on first input
+  std::atomic<bool> tier_keyframe{false};      // this receiver needs a keyframe of its tier
+};
+
+struct Carrier {
+  std::shared_ptr<transport::VenueTransport> transport;  // SDES
+  std::shared_ptr<ExternalEndpoint> external;            // or external
+  uint8_t video_pt = 96;
+  uint8_t audio_pt = 111;
+};
+
+// One venue as the media threads see it. Immutable; replaced on change.
+struct Route {
+  std::string id;
+  audio::VenueId audio_id = 0;
+  size_t tier = 0;
+  uint32_t video_ssrc = 0;
+  Carrier carrier;
+  std::shared_ptr<Counters> counters;
+};
+
+struct Routes {
+  std::vector<std::vector<std::shared_ptr<const Route>>> by_tier;
+  std::map<std::string, std::shared_ptr<const Route>, std::less<>> by_id;
+};
+
+// Totals of carriers that were replaced (reconnect), so a venue's figures stay cumulative.
+struct Retired {
+  uint64_t packets_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t packets_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t dropped = 0;
+};
+
+uint64_t TransportDrops(const transport::VenueTransportStats& s) {
+  return s.dropped_malformed + s.dropped_auth + s.dropped_replay + s.dropped_unknown +
+         s.dropped_foreign_source + s.dropped_unknown_pt + s.dropped_stream_limit;
+}
+
+struct VenueState {
+  VenueSpec spec;
+  size_t tier = 0;
+  audio::VenueId audio_id = 0;
+  uint32_t video_ssrc = 0;
+  uint32_t audio_ssrc = 0;
+  Carrier carrier;
+  std::shared_ptr<Counters> counters;
+  bool muted = false;
+  std::optional<AudioPacketizer> audio_out;  // the venue's audio stream
+  Retired retired;
+  // Metrics (label: venue id; bounded by the topology's sites).
+  metrics::Counter* m_packets_in = nullptr;
+  metrics::Gauge* m_lost = nullptr;
+  metrics::Gauge* m_fraction_lost = nullptr;
+  uint64_t reported_packets_in = 0;
+};
+
+class ConferenceImpl final : public Conference {
+ public:
+  ConferenceImpl(ConferenceConfig config, ConferenceCallbacks callbacks, media::LayoutKind layout)
+      : work_(asio::make_work_guard(io_)),
+        tick_timer_(io_),
+        config_(std::move(config)),
+        callbacks_(std::move(callbacks)),
+        requested_layout_(layout),
+        rng_(std::random_device{}()),
+        routes_(std::make_shared<Routes>()) {
+    auto& m = metrics::Registry::Global();
+    const metrics::Labels labels{{"conference", config_.id}};
+    m_venues_ = m.GetGauge("plateau_conference_venues", "Venues in the conference", labels);
+    m_decoders_ = m.GetGauge("plateau_conference_active_decoders",
+                             "Video decoders running (visible venues)", labels);
+    m_video_encoders_ =
+        m.GetGauge("plateau_conference_video_encoders", "Video encoders (one per tier)", labels);
+    m_audio_encoders_ =
+        m.GetGauge("plateau_conference_audio_encoders", "Audio encoders (K + 1)", labels);
+    m_dropped_ = m.GetCounter("plateau_conference_dropped_packets_total",
+                              "Input packets that never reached a mixer", labels);
+  }
+
+  ~ConferenceImpl() override {
+    // 1. Stop the tick and close every transport on the io thread, then stop the thread.
+    if (thread_.joinable()) {
+      std::promise<void> closed;
+      asio::post(io_, [this, &closed] {
+        stopping_ = true;
+        tick_timer_.cancel();
+        std::lock_guard lock(mu_);
+        for (auto& [id, v] : venues_) {
+          if (v->carrier.transport) v->carrier.transport->Close();
+        }
+        closed.set_value();
+      });
+      closed.get_future().wait();
+    }
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    // 2. The mixer's streaming threads end here; after this no callback runs.
+    video_.reset();
+    {
+      std::lock_guard lock(routes_mu_);
+      routes_ = std::make_shared<Routes>();
+    }
+    m_venues_->Set(0);
+    m_decoders_->Set(0);
+    m_video_encoders_->Set(0);
+    m_audio_encoders_->Set(0);
+    log::Info("conference.stopped", {{"conference", config_.id}});
+  }
+
+  Status Start() {
+    auto audio = audio::MixMinusMixer::Create(config_.audio);
+    if (!audio) return audio.error();
+    audio_ = std::move(audio.value());
+
+    media::VideoMixerCallbacks cb;
+    cb.on_packet = [this](const media::TierPacket& p) { OnTierPacket(p); };
+    cb.on_keyframe_request = [this](const std::string& venue) {
+      asio::post(io_, [this, venue] { AskVenueForKeyframe(venue); });
+    };
+    auto video = media::VideoMixer::Create(config_.video, std::move(cb));
+    if (!video) return video.error();
+    video_ = std::move(video.value());
+    video_->SetLayout(requested_layout_);
+    {
+      std::lock_guard lock(routes_mu_);
+      auto r = std::make_shared<Routes>();
+      r->by_tier.resize(config_.video.tiers.size());
+      routes_ = std::move(r);
+    }
+    tier_last_forced_.assign(config_.video.tiers.size(), Clock::time_point{});
+    m_video_encoders_->Set(static_cast<double>(config_.video.tiers.size()));
+    m_audio_encoders_->Set(static_cast<double>(audio_->encoder_count()));
+
+    thread_ = std::thread([this] { io_.run(); });
+    asio::post(io_, [this] {
+      ticks_.emplace(Clock::now(), kTick, kMaxCatchUpTicks);
+      ScheduleTick();
+    });
+    log::Info("conference.started", {{"conference", config_.id},
+                                     {"layout", std::string(media::LayoutName(requested_layout_))},
+                                     {"tiers", config_.video.tiers.size()},
+                                     {"speakers", config_.audio.speakers}});
+    return Status::Ok();
+  }
+
+  // ---- Venues ----
+
+  Result<VenueMediaInfo> AddVenue(const VenueSpec& venue, const SdesEndpoint& endpoint) override {
+    std::lock_guard lock(mu_);
+    auto tier = CheckNewVenue(venue);
+    if (!tier) return tier.error();
+    auto v = NewVenueState(venue, *tier);
+    auto carrier = MakeSdesCarrier(*v, endpoint);
+    if (!carrier) return carrier.error();
+    v->carrier = std::move(carrier.value());
+    v->audio_out->Restart(v->carrier.audio_pt);
+    if (endpoint.remote) v->counters->tier_keyframe = true;
+    return InsertVenue(std::move(v));
+  }
+
+  Result<VenueMediaInfo> AddVenue(const VenueSpec& venue,
+                                  std::shared_ptr<ExternalEndpoint> endpoint) override {
+    if (!endpoint) return Err("bad_endpoint", "the external endpoint is null");
+    std::lock_guard lock(mu_);
+    auto tier = CheckNewVenue(venue);
+    if (!tier) return tier.error();
+    auto v = NewVenueState(venue, *tier);
+    v->carrier = ExternalCarrier(std::move(endpoint));
+    v->audio_out->Restart(v->carrier.audio_pt);
+    v->counters->tier_keyframe = true;
+    return InsertVenue(std::move(v));
+  }
+
+  Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
+                                        const SdesEndpoint& endpoint) override {
+    std::lock_guard lock(mu_);
+    auto it = venues_.find(venue);
+    if (it == venues_.end()) return UnknownVenue(venue);
+    auto carrier = MakeSdesCarrier(*it->second, endpoint);
+    if (!carrier) return carrier.error();
+    return SwapCarrier(*it->second, std::move(carrier.value()), endpoint.remote.has_value());
+  }
+
+  Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
+                                        std::shared_ptr<ExternalEndpoint> endpoint) override {
+    if (!endpoint) return Err("bad_endpoint", "the external endpoint is null");
+    std::lock_guard lock(mu_);
+    auto it = venues_.find(venue);
+    if (it == venues_.end()) return UnknownVenue(venue);
+    return SwapCarrier(*it->second, ExternalCarrier(std::move(endpoint)), true);
+  }
+
+  Status RemoveVenue(const std::string& venue) override {
+    std::lock_guard lock(mu_);
+    auto it = venues_.find(venue);
+    if (it == venues_.end()) return UnknownVenue(venue).error();
+    VenueState& v = *it->second;
+    (void)video_->RemoveVenue(venue);
+    (void)audio_->RemoveVenue(v.audio_id);
+    Retire(v);
+    retired_dropped_ += v.retired.dropped + v.counters->dropped.load();
+    if (v.carrier.transport) v.carrier.transport->Close();
+    v.m_lost->Set(0);
+    v.m_fraction_lost->Set(0);
+    by_audio_.erase(v.audio_id);
+    used_ssrcs_.erase(v.video_ssrc);
+    used_ssrcs_.erase(v.audio_ssrc);
+    venues_.erase(it);
+    if (pinned_ == venue) pinned_.reset();
+    if (dominant_ == venue) {
+      dominant_.reset();
+      NotifySpeakerLocked();
+    }
+    PublishRoutesLocked();
+    NotifyLayoutLocked();
+    m_venues_->Set(static_cast<double>(venues_.size()));
+    log::Info("conference.venue_removed", {{"conference", config_.id}, {"venue", venue}});
+    return Status::Ok();
+  }
+
+  // ---- External carriers ----
+
+  void PushRtp(const std::string& venue, std::span<const uint8_t> bytes) override {
+    auto route = FindRoute(venue);
+    if (!route) {
+      dropped_unknown_venue_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    Counters& c = *route->counters;
+    if (!route->carrier.external) {  // SDES venues take media only through SRTP
+      c.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    auto packet = rtp::RtpPacket::Parse(bytes);
+    if (!packet) {
+      c.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    transport::MediaKind kind;
+    if (packet->payload_type() == config_.video_payload_type) {
+      kind = transport::MediaKind::kVideo;
+    } else if (packet->payload_type() == config_.audio_payload_type) {
+      kind = transport::MediaKind::kAudio;
+    } else {
+      c.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    c.packets_in.fetch_add(1, std::memory_order_relaxed);
+    c.bytes_in.fetch_add(bytes.size(), std::memory_order_relaxed);
+    OnMedia(*route, *packet, kind);
+  }
+
+  void OnKeyframeRequest(const std::string& venue) override {
+    if (auto route = FindRoute(venue)) route->counters->tier_keyframe = true;
+  }
+
+  // ---- Live control ----
+
+  Status SetLayout(const std::string& layout) override {
+    auto kind = media::ParseLayout(layout);
+    if (!kind) return kind.error();
+    std::lock_guard lock(mu_);
+    requested_layout_ = *kind;
+    video_->SetLayout(*kind);
+    NotifyLayoutLocked();
+    return Status::Ok();
+  }
+
+  Status SetMuted(const std::string& venue, bool muted) override {
+    std::lock_guard lock(mu_);
+    auto it = venues_.find(venue);
+    if (it == venues_.end()) return UnknownVenue(venue).error();
+    if (Status s = audio_->SetMuted(it->second->audio_id, muted); !s) return s;
+    it->second->muted = muted;
+    return Status::Ok();
+  }
+
+  Status SetVenueOrder(const std::vector<std::string>& venues) override {
+    std::lock_guard lock(mu_);
+    if (Status s = video_->SetVenueOrder(venues); !s) return s;
+    NotifyLayoutLocked();
+    return Status::Ok();
+  }
+
+  Status PinSpeaker(const std::optional<std::string>& venue) override {
+    std::lock_guard lock(mu_);
+    if (venue && !venues_.count(*venue)) return UnknownVenue(*venue).error();
+    pinned_ = venue;
+    if (Status s = video_->SetSpeaker(pinned_ ? pinned_ : dominant_); !s) return s;
+    NotifyLayoutLocked();
+    return Status::Ok();
+  }
+
+  std::vector<media::Placement> Placements() const override {
+    std::lock_guard lock(mu_);
+    return video_->Placements();
+  }
+
+  ConferenceStats Stats() const override {
+    std::lock_guard lock(mu_);
+    return StatsLocked();
+  }
+
+  const std::string& id() const override { return config_.id; }
+
+ private:
+  // ---- Venue bookkeeping (mu_ held) ----
+
+  Result<size_t> CheckNewVenue(const VenueSpec& venue) const {
+    if (venue.id.empty()) return Err("bad_venue", "a venue needs a non-empty id");
+    if (venues_.count(venue.id))
+      return Err("duplicate_venue",
+                 "venue " + venue.id + " is already in conference " + config_.id);
+    if (venues_.size() >= config_.max_venues)
+      return Err("too_many_venues", "conference " + config_.id + " already has " +
+                                        std::to_string(venues_.size()) + " venues (the bound)");
+    if (venue.tier.empty()) return size_t{0};
+    for (size_t i = 0; i < config_.video.tiers.size(); ++i) {
+      if (config_.video.tiers[i].name == venue.tier) return i;
+    }
+    std::string names;
+    for (const auto& t : config_.video.tiers) names += (names.empty() ? "" : ", ") + t.name;
+    return Err("unknown_tier", "tier '" + venue.tier + "' is not one of: " + names);
+  }
+
+  static Result<VenueMediaInfo> UnknownVenue(const std::string& venue) {
+    return Err("unknown_venue", "no venue " + venue + " in this conference");
+  }
+
+  uint32_t NewSsrc() {
+    std::uniform_int_distribution<uint32_t> dist(1, 0xFFFFFFFFu);
+    for (;;) {
+      const uint32_t s = dist(rng_);
+      if (used_ssrcs_.insert(s).second) return s;
+    }
+  }
+
+  std::unique_ptr<VenueState> NewVenueState(const VenueSpec& spec, size_t tier) {
+    auto v = std::make_unique<VenueState>();
+    v->spec = spec;
+    v->tier = tier;
+    v->audio_id = next_audio_id_++;
+    v->video_ssrc = NewSsrc();
+    v->audio_ssrc = NewSsrc();
+    v->counters = std::make_shared<Counters>();
+    v->muted = spec.muted;
+    v->audio_out.emplace(v->audio_ssrc, 0, static_cast<uint16_t>(rng_()),
+                         static_cast<uint32_t>(rng_()));
+    auto& m = metrics::Registry::Global();
+    const metrics::Labels labels{{"venue", spec.id}};
+    v->m_packets_in = m.GetCounter("plateau_conference_venue_packets_in_total",
+                                   "RTP packets received from the venue", labels);
+    v->m_lost = m.GetGauge("plateau_conference_venue_lost_packets",
+                           "Packets from the venue lost (RFC 3550 cumulative)", labels);
+    v->m_fraction_lost = m.GetGauge("plateau_conference_venue_fraction_lost",
+                                    "Fraction of the venue's packets lost (last report)", labels);
+    return v;
+  }
+
+  Carrier ExternalCarrier(std::shared_ptr<ExternalEndpoint> endpoint) const {
+    Carrier c;
+    c.external = std::move(endpoint);
+    c.video_pt = config_.video_payload_type;
+    c.audio_pt = config_.audio_payload_type;
+    return c;
+  }
+
+  Result<Carrier> MakeSdesCarrier(const VenueState& v, const SdesEndpoint& endpoint) {
+    if (endpoint.video_payload_type > 127 || endpoint.audio_payload_type > 127 ||
+        endpoint.video_payload_type == endpoint.audio_payload_type)
+      return Err("bad_payload_type",
+                 "video and audio payload types must differ and be 0..127 (got " +
+                     std::to_string(endpoint.video_payload_type) + " and " +
+                     std::to_string(endpoint.audio_payload_type) + ")");
+    transport::VenueTransportConfig tc;
+    tc.name = v.spec.id;
+    tc.bind_address = endpoint.bind_address;
+    tc.bind_port = endpoint.bind_port;
+    tc.remote = endpoint.remote;
+    tc.send_key = endpoint.send_key;
+    tc.receive_key = endpoint.receive_key;
+    tc.payload_types = {{endpoint.video_payload_type, transport::MediaKind::kVideo, 90000},
+                        {endpoint.audio_payload_type, transport::MediaKind::kAudio, 48000}};
+    tc.cname = "plateau-" + config_.id;
+    transport::VenueTransportCallbacks cb;
+    auto route = std::make_shared<Route>();
+    route->id = v.spec.id;
+    route->audio_id = v.audio_id;
+    route->tier = v.tier;
+    route->video_ssrc = v.video_ssrc;
+    route->counters = v.counters;
+    cb.on_rtp = [this, route](const rtp::RtpPacket& p, const transport::RtpArrival& a) {
+      OnMedia(*route, p, a.kind);
+    };
+    cb.on_keyframe_request = [counters = v.counters](uint32_t) { counters->tier_keyframe = true; };
+    auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb));
+    if (!t) {
+      const auto& e = t.error();
+      if (e.code == "bind") return Err("bind_failed", e.message);
+      return e;
+    }
+    Carrier c;
+    c.transport = std::move(t.value());
+    c.video_pt = endpoint.video_payload_type;
+    c.audio_pt = endpoint.audio_payload_type;
+    return c;
+  }
+
+  VenueMediaInfo InfoOf(const VenueState& v) const {
+    VenueMediaInfo info;
+    if (v.carrier.transport) info.local = v.carrier.transport->local_endpoint();
+    info.video_ssrc = v.video_ssrc;
+    info.audio_ssrc = v.audio_ssrc;
+    info.tier = config_.video.tiers[v.tier].name;
+    return info;
+  }
+
+  Result<VenueMediaInfo> InsertVenue(std::unique_ptr<VenueState> v) {
+    auto undo = [&] {
+      if (v->carrier.transport) v->carrier.transport->Close();
+      used_ssrcs_.erase(v->video_ssrc);
+      used_ssrcs_.erase(v->audio_ssrc);
+    };
+    if (Status s = video_->AddVenue(v->spec.id, v->spec.name.empty() ? v->spec.id : v->spec.name);
+        !s) {
+      undo();
+      return s.error();
+    }
+    if (Status s = audio_->AddVenue(v->audio_id); !s) {
+      (void)video_->RemoveVenue(v->spec.id);
+      undo();
+      return s.error();
+    }
+    if (v->muted) (void)audio_->SetMuted(v->audio_id, true);
+    VenueMediaInfo info = InfoOf(*v);
+    log::Info("conference.venue_added", {{"conference", config_.id},
+                                         {"venue", v->spec.id},
+                                         {"tier", info.tier},
+                                         {"carrier", v->carrier.transport ? "sdes" : "external"},
+                                         {"port", info.local ? info.local->port() : 0}});
+    by_audio_[v->audio_id] = v.get();
+    venues_[v->spec.id] = std::move(v);
+    PublishRoutesLocked();
+    NotifyLayoutLocked();
+    m_venues_->Set(static_cast<double>(venues_.size()));
+    return info;
+  }
+
+  // Folds the current carrier's totals into the venue's retired totals.
+  void Retire(VenueState& v) {
+    if (v.carrier.transport) {
+      const auto s = v.carrier.transport->GetStats();
+      v.retired.packets_in += s.packets_in;
+      v.retired.bytes_in += s.bytes_in;
+      v.retired.packets_out += s.packets_out;
+      v.retired.bytes_out += s.bytes_out;
+      v.retired.dropped += TransportDrops(s);
+    }
+  }
+
+  Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known) {
+    Retire(v);
+    Carrier old = std::move(v.carrier);
+    v.carrier = std::move(carrier);
+    v.counters->seen_input = false;
+    v.counters->keyframe_on_input = true;
+    v.counters->tier_keyframe = remote_known;
+    v.audio_out->Restart(v.carrier.audio_pt);
+    PublishRoutesLocked();
+    if (old.transport) old.transport->Close();
+    log::Info("conference.venue_reconnected",
+              {{"conference", config_.id},
+               {"venue", v.spec.id},
+               {"carrier", v.carrier.transport ? "sdes" : "external"}});
+    return InfoOf(v);
+  }
+
+  void PublishRoutesLocked() {
+    auto r = std::make_shared<Routes>();
+    r->by_tier.resize(config_.video.tiers.size());
+    for (const auto& [id, v] : venues_) {
+      auto route = std::make_shared<Route>();
+      route->id = id;
+      route->audio_id = v->audio_id;
+      route->tier = v->tier;
+      route->video_ssrc = v->video_ssrc;
+      route->carrier = v->carrier;
+      route->counters = v->counters;
+      r->by_tier[v->tier].push_back(route);
+      r->by_id[id] = std::move(route);
+    }
+    std::lock_guard lock(routes_mu_);
+    routes_ = std::move(r);
+  }
+
+  std::shared_ptr<const Routes> LoadRoutes() const {
+    std::lock_guard lock(routes_mu_);
+    return routes_;
+  }
+
+  std::shared_ptr<const Route> FindRoute(std::string_view venue) const {
+    auto routes = LoadRoutes();
+    auto it = routes->by_id.find(venue);
+    return it == routes->by_id.end() ? nullptr : it->second;
+  }
+
+  // ---- Media paths ----
+
+  // Inbound plain RTP of a venue (io thread for SDES, the carrier's thread for external).
+  void OnMedia(const Route& route, const rtp::RtpPacket& p, transport::MediaKind kind) {
+    Counters& c = *route.counters;
+    if (!c.seen_input.exchange(true)) {
+      c.tier_keyframe = true;  // its address is known now: start it with a keyframe
+      if (c.keyframe_on_input.exchange(false))
+        asio::post(io_, [this, id = route.id] { AskVenueForKeyframe(id); });
+    }
+    if (kind == transport::MediaKind::kVideo) {
+      video_->PushVideoRtp(route.id, p.data());
+      return;
+    }
+    const auto r =
+        audio_->PushOpus(route.audio_id, p.timestamp(), p.sequence_number(), p.payload());
+    if (r != audio::PushResult::kQueued) c.dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // A tier's encoded packet (the tier's streaming thread): one copy per receiving venue.
+  void OnTierPacket(const media::TierPacket& p) {
+    auto routes = LoadRoutes();
+    if (p.tier >= routes->by_tier.size()) return;
+    for (const auto& route : routes->by_tier[p.tier]) {
+      std::vector<uint8_t> out(p.rtp.begin(), p.rtp.end());
+      if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
+      route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
+      route->counters->bytes_out.fetch_add(out.size(), std::memory_order_relaxed);
+      if (route->carrier.transport) {
+        route->carrier.transport->SendRtp(std::move(out));
+      } else if (route->carrier.external) {
+        route->carrier.external->SendRtp(transport::MediaKind::kVideo, out);
+      }
+    }
+  }
+
+  // io thread: the mixer wants a keyframe from this venue (it became visible, or loss).
+  void AskVenueForKeyframe(const std::string& venue) {
+    auto route = FindRoute(venue);
+    if (!route) return;
+    if (route->carrier.transport) {
+      route->carrier.transport->RequestKeyframe();
+    } else if (route->carrier.external) {
+      route->carrier.external->RequestKeyframe();
+    }
+  }
+
+  // ---- The 20 ms tick (io thread) ----
+
+  void ScheduleTick() {
+    tick_timer_.expires_at(ticks_->next_deadline());
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      OnTick();
+      ScheduleTick();
+    });
+  }
+
+  void OnTick() {
+    std::lock_guard lock(mu_);
+    const auto due = ticks_->Advance(Clock::now());
+    if (due.skipped > 0)
+      log::Warn("conference.audio_stall",
+                {{"conference", config_.id}, {"skipped_ticks", due.skipped}});
+    for (uint64_t i = 0; i < due.run; ++i) {
+      const audio::MixTick& t = audio_->Tick();
+      SendAudioLocked(t);
+      UpdateDominantLocked(t.dominant);
+      if (t.tick % kMetricsEveryTicks == 0) UpdateMetricsLocked();
+    }
+    ServiceTierKeyframesLocked();
+  }
+
+  void SendAudioLocked(const audio::MixTick& t) {
+    for (const auto& out : t.outputs) {
+      auto it = by_audio_.find(out.venue);
+      if (it == by_audio_.end() || !out.frame || out.frame->opus.empty()) continue;
+      VenueState& v = *it->second;
+      auto packet = v.audio_out->Packetize(out.frame->opus, out.frame->timestamp);
+      v.counters->packets_out.fetch_add(1, std::memory_order_relaxed);
+      v.counters->bytes_out.fetch_add(packet.size(), std::memory_order_relaxed);
+      if (v.carrier.transport) {
+        v.carrier.transport->SendRtp(std::move(packet));
+      } else if (v.carrier.external) {
+        v.carrier.external->SendRtp(transport::MediaKind::kAudio, packet);
+      }
+    }
+  }
+
+  void UpdateDominantLocked(const std::optional<audio::VenueId>& dominant) {
+    std::optional<std::string> now;
+    if (dominant) {
+      auto it = by_audio_.find(*dominant);
+      if (it != by_audio_.end()) now = it->second->spec.id;
+    }
+    if (now == dominant_) return;
+    dominant_ = now;
+    NotifySpeakerLocked();
+    // Voice activation moves the large pane; nobody speaking leaves the last speaker there.
+    if (!pinned_ && dominant_) {
+      if (video_->SetSpeaker(dominant_)) NotifyLayoutLocked();
+    }
+  }
+
+  // Receivers that asked for a keyframe (PLI/FIR, joined, reconnected) get one per tier,
+  // coalesced to the tier's rate limit: a limited request stays pending instead of being lost.
+  void ServiceTierKeyframesLocked() {
+    const auto now = Clock::now();
+    const auto min_interval =
+        std::chrono::milliseconds(std::max(0, config_.video.tier_keyframe_min_interval_ms));
+    std::vector<bool> wanted(config_.video.tiers.size(), false);
+    for (const auto& [id, v] : venues_) {
+      if (v->counters->tier_keyframe.load(std::memory_order_relaxed)) wanted[v->tier] = true;
+    }
+    for (size_t tier = 0; tier < wanted.size(); ++tier) {
+      if (!wanted[tier] || now - tier_last_forced_[tier] < min_interval) continue;
+      auto forced = video_->RequestKeyframe(config_.video.tiers[tier].name);
+      if (!forced || !*forced) continue;
+      tier_last_forced_[tier] = now;
+      for (const auto& [id, v] : venues_) {
+        if (v->tier == tier) v->counters->tier_keyframe = false;
+      }
+    }
+  }
+
+  // ---- Notifications (posted: callbacks never run with a lock held) ----
+
+  void NotifyLayoutLocked() {
+    auto placements = video_->Placements();
+    const std::string name(media::LayoutName(EffectiveLayoutLocked()));
+    if (placements == last_placements_ && name == last_layout_) return;
+    last_placements_ = placements;
+    last_layout_ = name;
+    if (callbacks_.on_layout) {
+      asio::post(io_, [this, name, placements = std::move(placements)] {
+        callbacks_.on_layout(name, placements);
+      });
+    }
+  }
+
+  void NotifySpeakerLocked() {
+    if (callbacks_.on_speaker) {
+      asio::post(io_, [this, s = dominant_] { callbacks_.on_speaker(s); });
+    }
+  }
+
+  media::LayoutKind EffectiveLayoutLocked() const {
+    return requested_layout_ == media::LayoutKind::kAuto ? media::AutoLayoutFor(venues_.size())
+                                                         : requested_layout_;
+  }
+
+  // ---- Statistics ----
+
+  ConferenceStats StatsLocked() const {
+    ConferenceStats out;
+    out.id = config_.id;
+    out.video = video_->Stats();
+    const auto audio = audio_->Stats();
+    out.layout = std::string(media::LayoutName(out.video.layout));
+    out.speaker = out.video.speaker;
+    out.active_decoders = static_cast<int>(out.video.active_decoders);
+    out.video_encoders = config_.video.tiers.size();
+    out.audio_encoders = audio.encoders;
+    out.dropped_packets =
+        retired_dropped_ + dropped_unknown_venue_.load() + out.video.unknown_venue_packets;
+
+    std::map<audio::VenueId, const audio::VenueAudioStats*> audio_by_id;
+    for (const auto& a : audio.per_venue) audio_by_id[a.venue] = &a;
+    for (const auto& vv : out.video.venues) {  // venue order
+      auto it = venues_.find(vv.venue);
+      if (it == venues_.end()) continue;
+      const VenueState& v = *it->second;
+      const Counters& c = *v.counters;
+      VenueStats s;
+      s.id = v.spec.id;
+      s.name = v.spec.name;
+      s.tier = config_.video.tiers[v.tier].name;
+      s.external = v.carrier.external != nullptr;
+      s.muted = v.muted;
+      uint64_t dropped = v.retired.dropped + c.dropped.load() + vv.malformed;
+      s.packets_in = v.retired.packets_in;
+      s.bytes_in = v.retired.bytes_in;
+      s.packets_out = v.retired.packets_out;
+      s.bytes_out = v.retired.bytes_out;
+      if (v.carrier.transport) {
+        auto t = v.carrier.transport->GetStats();
+        s.packets_in += t.packets_in;
+        s.bytes_in += t.bytes_in;
+        s.packets_out += t.packets_out;
+        s.bytes_out += t.bytes_out;
+        s.lost = t.lost;
+        s.fraction_lost = t.fraction_lost;
+        s.jitter_ms = t.jitter_ms;
+        s.rtt_ms = t.rtt_ms;
+        dropped += TransportDrops(t);
+        s.transport = std::move(t);
+      } else if (v.carrier.external) {
+        s.packets_in += c.packets_in.load();
+        s.bytes_in += c.bytes_in.load();
+        s.packets_out += c.packets_out.load();
+        s.bytes_out += c.bytes_out.load();
+        const auto leg = v.carrier.external->LegStats();
+        s.lost = leg.lost;
+        s.jitter_ms = leg.jitter_ms;
+        s.rtt_ms = leg.rtt_ms;
+      }
+      s.visible = vv.visible;
+      s.decoding = vv.decoding;
+      s.tile = vv.tile ? static_cast<int>(*vv.tile) : -1;
+      s.frames_decoded = vv.frames_decoded;
+      if (auto a = audio_by_id.find(v.audio_id); a != audio_by_id.end()) {
+        s.level_dbov = a->second->level_dbov;
+        s.speaking = a->second->speaker;
+        dropped += a->second->malformed + a->second->inbox_overflow;
+      }
+      s.dropped_packets = dropped;
+      out.dropped_packets += dropped;
+      out.venues.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  void UpdateMetricsLocked() {
+    const auto s = StatsLocked();
+    m_decoders_->Set(s.active_decoders);
+    if (s.dropped_packets > reported_dropped_) {
+      m_dropped_->Inc(static_cast<double>(s.dropped_packets - reported_dropped_));
+      reported_dropped_ = s.dropped_packets;
+    }
+    for (const auto& vs : s.venues) {
+      auto it = venues_.find(vs.id);
+      if (it == venues_.end()) continue;
+      VenueState& v = *it->second;
+      if (vs.packets_in > v.reported_packets_in) {
+        v.m_packets_in->Inc(static_cast<double>(vs.packets_in - v.reported_packets_in));
+        v.reported_packets_in = vs.packets_in;
+      }
+      v.m_lost->Set(static_cast<double>(vs.lost));
+      v.m_fraction_lost->Set(vs.fraction_lost);
+    }
+  }
+
+  // Declared first: destroyed last (transports' pending handlers live in it).
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer tick_timer_;  // io thread only
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  const ConferenceConfig config_;
+  const ConferenceCallbacks callbacks_;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<media::VideoMixer> video_;
+  std::unique_ptr<audio::MixMinusMixer> audio_;
+  std::map<std::string, std::unique_ptr<VenueState>> venues_;
+  std::map<audio::VenueId, VenueState*> by_audio_;
+  audio::VenueId next_audio_id_ = 1;
+  media::LayoutKind requested_layout_;
+  std::optional<std::string> pinned_;
+  std::optional<std::string> dominant_;
+  std::vector<media::Placement> last_placements_;
+  std::string last_layout_;
+  std::vector<Clock::time_point> tier_last_forced_;
+  std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
+  std::mt19937 rng_;
+  std::set<uint32_t> used_ssrcs_;
+  uint64_t retired_dropped_ = 0;
+  uint64_t reported_dropped_ = 0;
+  std::atomic<uint64_t> dropped_unknown_venue_{0};
+
+  mutable std::mutex routes_mu_;
+  std::shared_ptr<const Routes> routes_;
+
+  metrics::Gauge* m_venues_;
+  metrics::Gauge* m_decoders_;
+  metrics::Gauge* m_video_encoders_;
+  metrics::Gauge* m_audio_encoders_;
+  metrics::Counter* m_dropped_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Conference>> Conference::Create(ConferenceConfig config,
+                                                       ConferenceCallbacks callbacks) {
+  if (config.id.empty()) return Err("bad_config", "a conference needs a non-empty id");
+  if (config.video_payload_type > 127 || config.audio_payload_type > 127 ||
+      config.video_payload_type == config.audio_payload_type)
+    return Err("bad_config", "video and audio payload types must differ and be 0..127");
+  if (config.max_venues == 0) return Err("bad_config", "max_venues must be at least 1");
+  if (Status s = audio::ValidateMixerConfig(config.audio); !s) return s.error();
+  auto layout = media::ParseLayout(config.layout);
+  if (!layout) return layout.error();
+  auto c = std::make_unique<ConferenceImpl>(std::move(config), std::move(callbacks), *layout);
+  if (Status s = c->Start(); !s) return s.error();
+  return std::unique_ptr<Conference>(std::move(c));
+}
+
+}  // namespace plateau::mcu::conference
