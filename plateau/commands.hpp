@@ -27,6 +27,8 @@ void RegisterTopology(CLI::App& root, Commands& out);
 void RegisterServe(CLI::App& root, Commands& out);
 void RegisterVenueToken(CLI::App& root, Commands& out);  // plateau venue-token
 void RegisterBenchAudio(CLI::App& root, Commands& out);  // plateau bench audio
+void RegisterTerminal(CLI::App& root, Commands& out);    // plateau terminal
+void RegisterBenchMix(CLI::App& root, Commands& out);    // plateau bench mix
 // Later issues add: RegisterTerminal, RegisterBench, RegisterVenueToken, RegisterMcu.
 
 }  // namespace plateau::cli

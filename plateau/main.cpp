@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   plateau::cli::RegisterServe(app, commands);
   plateau::cli::RegisterVenueToken(app, commands);
   plateau::cli::RegisterBenchAudio(app, commands);
+  plateau::cli::RegisterTerminal(app, commands);
+  plateau::cli::RegisterBenchMix(app, commands);
 
   try {
     app.parse(argc, argv);

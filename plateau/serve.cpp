@@ -15,10 +15,12 @@
 #include "plateau/scheduler/booking_service.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/scheduler/topology_json.hpp"
+#include "plateau/signaling/conference_media.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "plateau/signaling/server.hpp"
 #include "plateau/signaling/switchboard.hpp"
 #include "plateau/signaling/tls.hpp"
+#include "plateau/signaling/webrtc_session.hpp"
 #include "rest/bookings_api.hpp"
 #include "plateau/signaling/static_files.hpp"
 
@@ -77,6 +79,8 @@ int RunServe(const ServeOptions& options) {
     return r;
   });
   signaling::AddStaticFiles(router, "/console", options.web_root);
+  // The browser terminal (venues join over WebRTC): web-console/terminal/ at /terminal.
+  signaling::AddStaticFiles(router, "/terminal", options.web_root + "/terminal");
 
   signaling::HttpServer server(io, router);
 
@@ -102,12 +106,34 @@ int RunServe(const ServeOptions& options) {
     }
   }
 
-  // Signaling at /ws: venues authenticate with their tokens and join booked conferences. Media
-  // negotiation answers media_unavailable until the MCU conference layer is wired in.
+  // Signaling at /ws: venues authenticate with their tokens and join booked conferences; their
+  // offers are negotiated into the MCU engine (SDES here; DTLS once a WebRTC factory is set).
   signaling::SystemClock signaling_clock;
   signaling::BookingVenueAuthenticator venue_auth(bookings);
   signaling::BookingConferenceDirectory conferences(bookings);
-  signaling::UnavailableMedia media;
+  signaling::media::ConferenceMediaConfig media_config;
+  media_config.media_address = options.media_address;
+  for (const auto& profile : config->profiles) {
+    media_config.profile_tiers[profile.id] = profile.tier;  // [[profile]] tier: "8m", "2m"
+  }
+  auto conference_media = signaling::media::ConferenceMedia::Create(media_config);
+  if (!conference_media) {
+    std::cerr << "plateau: --media-address: " << conference_media.error().message << "\n";
+    return 2;
+  }
+  signaling::media::ConferenceMedia& media = **conference_media;
+  // Browsers (DTLS offers): one webrtcbin per venue, ICE candidates only on the media address.
+  signaling::webrtc::WebRtcConfig webrtc_config;
+  webrtc_config.ice_addresses = {options.media_address};
+  webrtc_config.conference_video_payload_type = media_config.conference.video_payload_type;
+  webrtc_config.conference_audio_payload_type = media_config.conference.audio_payload_type;
+  media.SetWebRtcFactory([webrtc_config](mcu::conference::Conference* conference, std::string venue,
+                                         std::string offer, signaling::media::WebRtcLegCallbacks cb,
+                                         signaling::MediaNegotiator::AnswerCallback done) {
+    return signaling::media::AdaptWebRtcSession(signaling::webrtc::WebRtcSession::Create(
+        webrtc_config, conference, std::move(venue), std::move(offer),
+        {std::move(cb.on_candidate), std::move(cb.on_failed)}, std::move(done)));
+  });
   signaling::AdmittedVenues admitted;
   auto switchboard = std::make_shared<signaling::Switchboard>(
       signaling::SwitchboardSettings{}, signaling_clock, venue_auth, conferences, media, admitted);
@@ -158,6 +184,10 @@ void RegisterServe(CLI::App& root, Commands& out) {
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   cmd->add_option("--web-root", options->web_root, "Directory of the web console's files")
+      ->capture_default_str();
+  cmd->add_option("--media-address", options->media_address,
+                  "IPv4 address of the interface venues' media (SDES RTP/SAVP) is bound to and "
+                  "announced on")
       ->capture_default_str();
   out.push_back({cmd, [options] { return RunServe(*options); }});
 }

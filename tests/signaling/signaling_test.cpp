@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "support/booking.hpp"
 #include "support/process.hpp"
 #include "ws_client.hpp"
 
@@ -20,14 +21,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string Utc(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 class Signaling : public ::testing::Test {
  protected:
@@ -65,19 +58,7 @@ class Signaling : public ::testing::Test {
   // Books a meeting through the REST API; start/end relative to now, in seconds.
   json Book(const std::vector<std::string>& venues, int64_t start_in, int64_t end_in,
             int setup_minutes = 15) {
-    const std::time_t now = std::time(nullptr);
-    json body = {{"title", "全省防汛工作视频会议"},
-                 {"organiser", "省政府办公厅"},
-                 {"region", "hub"},
-                 {"start", Utc(now + start_in)},
-                 {"end", Utc(now + end_in)},
-                 {"setup_minutes", setup_minutes},
-                 {"venues", venues},
-                 {"main_venue", venues.front()},
-                 {"profile", "hd-2m"}};
-    HttpReply r = Http(port_, "POST", "/api/v1/bookings", body.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return json::parse(r.body, nullptr, false);
+    return plateau::testing::BookMeeting(port_, {venues, start_in, end_in, setup_minutes});
   }
 
   // The venue's token, issued once per test (issuing again would revoke it).
@@ -244,7 +225,7 @@ TEST_F(Signaling, RegisteredVenuesAreInvitedWhenTheirConferenceOpens) {
   EXPECT_EQ((*invite_b)["booking"], booking["id"]);
 }
 
-TEST_F(Signaling, OfferIsRefusedClearlyUntilTheMediaEngineIsWired) {
+TEST_F(Signaling, InvalidSdpIsRefusedWithBadSdpAndTheConnectionStays) {
   StartPlain();
   json booking = Book({"datong", "huangzhong"}, 300, 3600);
   auto a = Registered("datong");
@@ -253,8 +234,9 @@ TEST_F(Signaling, OfferIsRefusedClearlyUntilTheMediaEngineIsWired) {
   a->SendJson({{"type", "offer"}, {"id", "o1"}, {"sdp", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"}});
   auto e = a->WaitFor("error", seconds(5));
   ASSERT_TRUE(e);
-  EXPECT_EQ((*e)["code"], "media_unavailable");
+  EXPECT_EQ((*e)["code"], "bad_sdp");
   EXPECT_EQ((*e)["ref"], "o1");
+  EXPECT_FALSE((*e)["message"].get<std::string>().empty());
   EXPECT_TRUE(StillServed(*a));
 }
 
@@ -360,12 +342,7 @@ TEST_F(Signaling, CutConnectionResumesTheSameSeatWithinFiveSeconds) {
 // (hello sent -> joined received) are recorded as properties for docs/signaling.md.
 TEST_F(Signaling, AllSixtyFiveVenuesRegisterAndJoinOneConference) {
   StartPlain();
-  HttpReply topo = Http(port_, "GET", "/api/v1/topology");
-  ASSERT_EQ(topo.status, 200);
-  std::vector<std::string> venues;
-  const json topology = json::parse(topo.body);
-  for (const json& site : topology["sites"])
-    if (site["kind"] != "hub") venues.push_back(site["id"]);
+  const std::vector<std::string> venues = plateau::testing::AllVenues(port_);
   ASSERT_EQ(venues.size(), 65u);
   json booking = Book(venues, 300, 3600);
   ASSERT_TRUE(booking.contains("id")) << booking.dump();

@@ -31,6 +31,10 @@ struct WebRtcConfig {
   uint16_t min_port = 0;  // UDP port range for ICE; 0,0 = any
   uint16_t max_port = 0;
   std::string stun_server;  // empty = none (an intranet)
+  // The conference's payload types (ConferenceConfig::video/audio_payload_type): the browser's
+  // negotiated PTs are rewritten to these on the way in, and back on the way out.
+  uint8_t conference_video_payload_type = 96;
+  uint8_t conference_audio_payload_type = 111;
 };
 
 struct WebRtcSessionCallbacks {
@@ -44,10 +48,15 @@ class WebRtcSession : public mcu::conference::ExternalEndpoint {
  public:
   using AnswerCallback = std::function<void(Result<std::string> answer_sdp)>;
 
-  // Builds the session for `venue` of `conference` (which must outlive it), applies the browser's
+  // Builds the session for `venue` of `conference` (which must outlive it; nullptr drops what the
+  // browser sends: tests), applies the browser's
   // offer and calls `done` once with the answer (errors: "bad_sdp" for an offer without H.264
   // packetization-mode 1 or Opus, "media_failed"). The caller then adds the session to the
   // conference as the venue's ExternalEndpoint (AddVenue or ReconnectVenue).
+  // If Create returns an error (bad_sdp from the offer check, media_failed when the pipeline
+  // cannot be built) `done` is never called; otherwise `done` is called exactly once, from a
+  // GStreamer thread, and the server's candidates (on_candidate) follow the answer, never precede
+  // it.
   static Result<std::shared_ptr<WebRtcSession>> Create(WebRtcConfig config,
                                                        mcu::conference::Conference* conference,
                                                        std::string venue, std::string offer_sdp,
@@ -56,7 +65,10 @@ class WebRtcSession : public mcu::conference::ExternalEndpoint {
 
   // A trickled browser candidate (nullopt = end of candidates). Errors: "bad_candidate".
   virtual Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) = 0;
-  // A new offer from the same browser (ICE restart after a reconnect).
+  // A new offer from the same browser (ICE restart after a reconnect). `done` is called exactly
+  // once (errors included). The same DTLS fingerprint and m-lines: applied in place (an ICE
+  // restart; DTLS and SRTP carry on). Another fingerprint (a new RTCPeerConnection): a fresh
+  // webrtcbin answers and takes over when its answer is out. The SSRCs the browser receives stay.
   virtual void Renegotiate(std::string offer_sdp, AnswerCallback done) = 0;
   // Stops the pipeline; no callback after it returns.
   virtual void Close() = 0;

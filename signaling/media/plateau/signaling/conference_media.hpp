@@ -1,0 +1,165 @@
+// ConferenceMedia: signaling's MediaNegotiator bound to the MCU engine (mcu/conference). One
+// mcu::conference::Conference per open booking; one engine venue per seated venue.
+//
+//   offer (SDES, RTP/SAVP + a=crypto)  -> sdp::ParseSdes -> Conference::AddVenue(SdesEndpoint)
+//                                        -> answer: FormatSdes(server address/port, a fresh key)
+//   offer (DTLS, a browser)            -> the injected WebRtcFactory (webrtcbin) -> the session is
+//                                        the venue's ExternalEndpoint; candidates both ways
+//   resume (SeatHeld, then a new offer) -> Conference::ReconnectVenue: same tile, new carrier
+//   SeatReleased -> RemoveVenue; ConferenceEnded -> the engine's conference is destroyed
+//
+// The engine's conference is created at the first offer of an open booking, not when the booking
+// opens: an open conference nobody has sent media to costs nothing (a running one composes and
+// encodes every tier 30 times a second).
+//
+// Threads: the Switchboard calls the MediaNegotiator methods one at a time; Find / SetMuted (live
+// control) may be called from any thread. Answers and events come from the engine's and
+// GStreamer's threads. Library code: depends on signaling (seams), signaling/sdp, mcu/conference.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "plateau/common/result.hpp"
+#include "plateau/mcu/conference/conference.hpp"
+#include "plateau/signaling/protocol.hpp"
+#include "plateau/signaling/seams.hpp"
+
+namespace plateau::signaling::media {
+
+// ---- the WebRTC seam (implemented by signaling/webrtc's WebRtcSession; see AdaptWebRtcSession) --
+
+struct WebRtcLegCallbacks {
+  // A server candidate to trickle to the browser; nullopt = end of candidates.
+  std::function<void(std::optional<protocol::IceCandidate>)> on_candidate;
+  // ICE or DTLS failed / the peer went away for good.
+  std::function<void(const std::string& reason)> on_failed;
+};
+
+// One browser's media leg: the venue's ExternalEndpoint in the conference.
+class WebRtcLeg : public mcu::conference::ExternalEndpoint {
+ public:
+  virtual Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) = 0;
+  // A new offer from the same browser (ICE restart after a reconnect).
+  virtual void Renegotiate(std::string offer_sdp, MediaNegotiator::AnswerCallback done) = 0;
+  // Stops the leg; no callback after it returns.
+  virtual void Close() = 0;
+};
+
+// Builds a leg for `venue` of `conference` from the browser's offer and calls `done` once with the
+// answer (the shape of WebRtcSession::Create without its configuration, which the factory holds).
+// An error result means no leg exists; `done` may or may not have been called (ConferenceMedia
+// answers the venue exactly once either way).
+using WebRtcFactory = std::function<Result<std::shared_ptr<WebRtcLeg>>(
+    mcu::conference::Conference* conference, std::string venue, std::string offer_sdp,
+    WebRtcLegCallbacks callbacks, MediaNegotiator::AnswerCallback done)>;
+
+// Wraps any session type with WebRtcSession's methods as a WebRtcLeg, so plateau/serve.cpp can
+// fill the factory without this library linking the WebRTC one:
+//   media.SetWebRtcFactory([cfg](auto* conference, std::string venue, std::string offer,
+//                                signaling::media::WebRtcLegCallbacks cb, auto done) {
+//     return signaling::media::AdaptWebRtcSession(webrtc::WebRtcSession::Create(
+//         cfg, conference, std::move(venue), std::move(offer), {cb.on_candidate, cb.on_failed},
+//         std::move(done)));
+//   });
+template <typename Session>
+class WebRtcSessionLeg final : public WebRtcLeg {
+ public:
+  explicit WebRtcSessionLeg(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+  void SendRtp(mcu::conference::MediaKind kind, std::span<const uint8_t> rtp) override {
+    session_->SendRtp(kind, rtp);
+  }
+  void RequestKeyframe() override { session_->RequestKeyframe(); }
+  mcu::conference::ExternalLegStats LegStats() override { return session_->LegStats(); }
+  Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) override {
+    return session_->AddRemoteCandidate(candidate);
+  }
+  void Renegotiate(std::string offer_sdp, MediaNegotiator::AnswerCallback done) override {
+    session_->Renegotiate(std::move(offer_sdp), std::move(done));
+  }
+  void Close() override { session_->Close(); }
+
+ private:
+  std::shared_ptr<Session> session_;
+};
+
+template <typename Session>
+Result<std::shared_ptr<WebRtcLeg>> AdaptWebRtcSession(Result<std::shared_ptr<Session>> session) {
+  if (!session) return session.error();
+  return std::shared_ptr<WebRtcLeg>(
+      std::make_shared<WebRtcSessionLeg<Session>>(std::move(session.value())));
+}
+
+// ---- the negotiator ----
+
+struct ConferenceMediaConfig {
+  // The one address the media engine binds SDES venues' UDP sockets on and writes into answers
+  // (an IPv4 literal of a configured interface; not 0.0.0.0): `plateau serve --media-address`.
+  std::string media_address = "127.0.0.1";
+  // Stream profile id -> output tier, from the network config's [[profile]] tier.
+  std::map<std::string, std::string> profile_tiers = {{"hd-8m", "8m"}};
+  // The tier of a profile the map does not know.
+  std::string default_tier = "2m";
+  // Template for every conference (id and layout are set per meeting).
+  mcu::conference::ConferenceConfig conference;
+};
+
+class ConferenceMedia final : public MediaNegotiator {
+ public:
+  // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast).
+  static Result<std::unique_ptr<ConferenceMedia>> Create(ConferenceMediaConfig config);
+  ~ConferenceMedia() override;  // destroys every engine conference
+  ConferenceMedia(const ConferenceMedia&) = delete;
+  ConferenceMedia& operator=(const ConferenceMedia&) = delete;
+
+  // Enables DTLS (browser) offers. Call before the Switchboard starts; until then they are
+  // answered `media_unavailable`.
+  void SetWebRtcFactory(WebRtcFactory factory);
+
+  // MediaNegotiator.
+  void Attach(MediaEvents* events) override;
+  void ConferenceOpened(const Meeting& meeting) override;
+  void ConferenceEnded(const Meeting& meeting) override;
+  void Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done) override;
+  Status Answer(const MediaSeat& seat, std::string sdp) override;
+  Status Candidate(const MediaSeat& seat, std::optional<protocol::IceCandidate> candidate) override;
+  void SeatHeld(const MediaSeat& seat) override;
+  void SeatReleased(const MediaSeat& seat) override;
+
+  // Live control (any thread). The engine's conference of a booking, or nullptr when none runs
+  // (not open, or nobody has sent an offer yet).
+  std::shared_ptr<mcu::conference::Conference> Find(int64_t booking) const;
+  // Operator mute; pushes `muted` to the conference's venues. Errors: "not_running", and the
+  // engine's ("unknown_venue").
+  Status SetMuted(int64_t booking, const std::string& venue, bool muted);
+
+  // The output tier for a stream profile.
+  std::string TierFor(const std::string& profile) const;
+  const ConferenceMediaConfig& config() const { return config_; }
+
+ private:
+  struct Leg;
+  struct Room;
+  explicit ConferenceMedia(ConferenceMediaConfig config);
+
+  Result<Room*> RunningRoom(const MediaSeat& seat);
+  void OfferSdes(const MediaSeat& seat, const std::string& sdp, const AnswerCallback& done);
+  void OfferWebRtc(const MediaSeat& seat, std::string sdp, const AnswerCallback& done);
+  void PublishLayout(int64_t booking, const std::string& layout,
+                     const std::vector<mcu::media::Placement>& placements);
+  static void CloseLegs(Room& room);
+
+  const ConferenceMediaConfig config_;
+  std::atomic<MediaEvents*> events_{nullptr};
+  WebRtcFactory webrtc_;
+  mutable std::mutex mu_;  // guards rooms_ (the negotiator calls and live control)
+  std::map<int64_t, std::unique_ptr<Room>> rooms_;
+};
+
+}  // namespace plateau::signaling::media

@@ -1,0 +1,145 @@
+// ConferenceMedia's refusals: everything that is answered before the engine runs (no GStreamer
+// pipeline is started here, so these also run under ASan+UBSan in the unit suite).
+#include <gtest/gtest.h>
+
+#include "media_test_support.hpp"
+#include "plateau/signaling/conference_media.hpp"
+#include "plateau/signaling/sdes_sdp.hpp"
+
+namespace plateau::signaling::testing {
+namespace {
+
+namespace tr = plateau::mcu::transport;
+
+std::string GoodOffer() {
+  sdp::SdesDescription d;
+  d.session_id = 1;
+  d.session_version = 1;
+  d.address = "127.0.0.1";
+  d.port = 40000;
+  d.video_payload_type = 96;
+  d.audio_payload_type = 111;
+  d.crypto = tr::MakeCryptoAttribute();
+  return sdp::FormatSdes(d);
+}
+
+const char* kBrowserOffer =
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=fingerprint:sha-256 12:34\r\na=setup:actpass\r\na=mid:0\r\na=rtcp-mux\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n";
+
+class ConferenceMediaRefuses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto m = media::ConferenceMedia::Create({});
+    ASSERT_TRUE(m) << m.error().message;
+    media_ = std::move(m.value());
+    media_->Attach(&events_);
+    meeting_ = TestMeeting(7);
+    media_->ConferenceOpened(meeting_);
+    seat_ = SeatFor(meeting_, "datong", "大通县", 1, 11);
+  }
+  RecordingEvents events_;
+  std::unique_ptr<media::ConferenceMedia> media_;
+  Meeting meeting_;
+  MediaSeat seat_;
+};
+
+TEST_F(ConferenceMediaRefuses, AnInvalidSdpWithTheParsersMessageAndStartsNothing) {
+  auto a = OfferAndWait(*media_, seat_, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, "bad_sdp");
+  EXPECT_NE(a.error().message.find("no usable media"), std::string::npos) << a.error().message;
+  auto plain = OfferAndWait(*media_, seat_, [] {
+    std::string s = GoodOffer();
+    for (size_t at = s.find("RTP/SAVP"); at != std::string::npos; at = s.find("RTP/SAVP", at))
+      s.replace(at, 8, "RTP/AVP");
+    return s;
+  }());
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().code, "bad_sdp");
+  EXPECT_NE(plain.error().message.find("plain RTP is refused"), std::string::npos);
+  EXPECT_EQ(media_->Find(meeting_.booking), nullptr);  // no engine conference was started
+}
+
+TEST_F(ConferenceMediaRefuses, BrowserOffersWhileWebRtcIsNotEnabled) {
+  auto a = OfferAndWait(*media_, seat_, kBrowserOffer);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, "media_unavailable");
+  EXPECT_NE(a.error().message.find("WebRTC is not enabled"), std::string::npos);
+  EXPECT_EQ(media_->Find(meeting_.booking), nullptr);
+}
+
+TEST_F(ConferenceMediaRefuses, OffersForAConferenceThatIsNotOpen) {
+  MediaSeat other = seat_;
+  other.booking = 99;
+  other.conference = "899";
+  auto a = OfferAndWait(*media_, other, GoodOffer());
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, "media_failed");
+  EXPECT_NE(a.error().message.find("899"), std::string::npos);
+}
+
+TEST_F(ConferenceMediaRefuses, CandidatesAndAnswersWithoutANegotiation) {
+  Status c = media_->Candidate(
+      seat_,
+      protocol::IceCandidate{"candidate:1 1 udp 1 127.0.0.1 9 typ host", "0", 0, std::nullopt});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, "bad_candidate");
+  Status a = media_->Answer(seat_, GoodOffer());
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, "bad_sdp");
+}
+
+TEST_F(ConferenceMediaRefuses, MuteWhenNothingRuns) {
+  Status st = media_->SetMuted(meeting_.booking, "datong", true);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, "not_running");
+  EXPECT_TRUE(events_.Muted().empty());
+}
+
+TEST_F(ConferenceMediaRefuses, LifecycleCallsForUnknownSeatsAreHarmless) {
+  MediaSeat ghost = seat_;
+  ghost.venue = "nobody";
+  media_->SeatHeld(ghost);
+  media_->SeatReleased(ghost);
+  Meeting other = TestMeeting(123);
+  media_->ConferenceEnded(other);  // never opened
+  media_->ConferenceEnded(meeting_);
+  media_->ConferenceEnded(meeting_);  // twice
+  EXPECT_EQ(media_->Find(meeting_.booking), nullptr);
+}
+
+TEST(ConferenceMediaConfig, MediaAddressMustBeAnInterfaceAddress) {
+  for (const char* bad : {"0.0.0.0", "example.org", "", "::1", "239.1.2.3", "10.0.0.1:5000"}) {
+    media::ConferenceMediaConfig c;
+    c.media_address = bad;
+    auto m = media::ConferenceMedia::Create(c);
+    ASSERT_FALSE(m) << bad;
+    EXPECT_EQ(m.error().code, "bad_media_address") << bad;
+  }
+  media::ConferenceMediaConfig ok;
+  ok.media_address = "10.63.0.5";
+  EXPECT_TRUE(media::ConferenceMedia::Create(ok));
+}
+
+TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
+  media::ConferenceMediaConfig c;
+  c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}, {"sd-1m", "2m"}};
+  auto m = media::ConferenceMedia::Create(c);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ((*m)->TierFor("hd-8m"), "8m");
+  EXPECT_EQ((*m)->TierFor("hd-2m"), "2m");
+  EXPECT_EQ((*m)->TierFor("sd-1m"), "2m");
+  EXPECT_EQ((*m)->TierFor("unknown"), "2m");
+  // A profile pointing at a tier the engine does not encode is a configuration error.
+  c.profile_tiers["uhd"] = "4k";
+  auto bad = media::ConferenceMedia::Create(c);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "bad_tier");
+  EXPECT_NE(bad.error().message.find("uhd"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plateau::signaling::testing
