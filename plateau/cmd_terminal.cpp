@@ -198,8 +198,11 @@ json Report(const TerminalPlan& plan, const sc::TerminalSessionStatus& st,
   r["seat"] = call.seat;
   json participants = json::array();
   for (const auto& [id, p] : call.participants)
-    participants.push_back(
-        {{"venue", p.venue}, {"name", p.name}, {"seat", p.seat}, {"connected", p.connected}});
+    participants.push_back({{"venue", p.venue},
+                            {"name", p.name},
+                            {"seat", p.seat},
+                            {"connected", p.connected},
+                            {"hand", p.hand}});
   r["participants"] = participants;
   r["layout"] = call.layout;
   r["speaker"] = call.speaker ? json(*call.speaker) : json(nullptr);

@@ -317,6 +317,7 @@ Participant ReadParticipant(const json& v, const std::string& path, ObjectReader
   p.name = Text(r, "name");
   p.seat = Seat(r);
   p.connected = r.Bool("connected");
+  p.hand = r.Bool("hand");
   r.Finish();
   return p;
 }
@@ -407,6 +408,8 @@ Parsed<ClientMessage> ParseClientMessage(std::string_view bytes) {
     m.body = std::move(c);
   } else if (type == "leave") {
     m.body = Leave{};
+  } else if (type == "hand") {
+    m.body = Hand{r.Bool("raised")};
   } else if (type == "ping") {
     m.body = Ping{r.OptInt("ts", 0, kMaxInt, true)};
   } else if (type == "pong") {
@@ -505,6 +508,12 @@ Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
     u.venue = Venue(r);
     u.muted = r.Bool("muted");
     m.body = std::move(u);
+  } else if (type == "hand") {
+    HandEvent h;
+    h.conference = Conference(r);
+    h.venue = Venue(r);
+    h.raised = r.Bool("raised");
+    m.body = std::move(h);
   } else if (type == "ended") {
     Ended e;
     e.conference = Conference(r);
@@ -558,6 +567,7 @@ struct ClientTypeName {
   std::string_view operator()(const Answer&) const { return "answer"; }
   std::string_view operator()(const Candidate&) const { return "candidate"; }
   std::string_view operator()(const Leave&) const { return "leave"; }
+  std::string_view operator()(const Hand&) const { return "hand"; }
   std::string_view operator()(const Ping&) const { return "ping"; }
   std::string_view operator()(const Pong&) const { return "pong"; }
 };
@@ -570,6 +580,7 @@ struct ServerTypeName {
   std::string_view operator()(const Layout&) const { return "layout"; }
   std::string_view operator()(const Speaker&) const { return "speaker"; }
   std::string_view operator()(const Muted&) const { return "muted"; }
+  std::string_view operator()(const HandEvent&) const { return "hand"; }
   std::string_view operator()(const Ended&) const { return "ended"; }
   std::string_view operator()(const Left&) const { return "left"; }
   std::string_view operator()(const Offer&) const { return "offer"; }
@@ -581,7 +592,11 @@ struct ServerTypeName {
 };
 
 json ParticipantJson(const Participant& p) {
-  return {{"venue", p.venue}, {"name", p.name}, {"seat", p.seat}, {"connected", p.connected}};
+  return {{"venue", p.venue},
+          {"name", p.name},
+          {"seat", p.seat},
+          {"connected", p.connected},
+          {"hand", p.hand}};
 }
 
 json CandidateJson(const Candidate& c) {
@@ -620,6 +635,7 @@ struct ClientBodyJson {
   }
   void operator()(const Candidate& c) const { j["candidate"] = CandidateJson(c); }
   void operator()(const Leave&) const {}
+  void operator()(const Hand& h) const { j["raised"] = h.raised; }
   void operator()(const Ping& p) const {
     if (p.ts) j["ts"] = *p.ts;
   }
@@ -681,6 +697,11 @@ struct ServerBodyJson {
     j["conference"] = u.conference;
     j["venue"] = u.venue;
     j["muted"] = u.muted;
+  }
+  void operator()(const HandEvent& h) const {
+    j["conference"] = h.conference;
+    j["venue"] = h.venue;
+    j["raised"] = h.raised;
   }
   void operator()(const Ended& e) const {
     j["conference"] = e.conference;

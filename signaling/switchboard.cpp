@@ -154,6 +154,7 @@ struct Switchboard::Room {
   struct Seat {
     int seat = 0;
     uint64_t epoch = 0;
+    bool hand = false;  // raised; kept across a resume, gone with the seat
   };
   std::map<std::string, Seat> seats;  // by venue
   std::map<std::string, InviteState> invites;
@@ -315,9 +316,8 @@ void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
         if (auto seat = SeatOf(v)) {
           Room& room = *rooms_.at(seat->booking);
           Broadcast(room,
-                    p::ParticipantEvent{
-                        room.meeting.conference, "away",
-                        p::Participant{v.identity.venue, v.identity.name, seat->seat, false}},
+                    p::ParticipantEvent{room.meeting.conference, "away",
+                                        ParticipantOf(room, v, /*connected=*/false)},
                     v.identity.venue);
           QueueMedia([s = *seat](MediaNegotiator& m) { m.SeatHeld(s); });
         }
@@ -382,6 +382,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, p::Join>) OnJoin(*c, v, body, msg.id);
             if constexpr (std::is_same_v<T, p::Leave>) OnLeave(*c, v, msg.id);
+            if constexpr (std::is_same_v<T, p::Hand>) OnHand(*c, v, body, msg.id);
             if constexpr (std::is_same_v<T, p::Offer>) OnOffer(*c, v, std::move(body), msg.id);
             if constexpr (std::is_same_v<T, p::Answer>) OnAnswer(*c, v, std::move(body), msg.id);
             if constexpr (std::is_same_v<T, p::Candidate>)
@@ -469,9 +470,8 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
   if (resumed && v->seat) {
     Room& room = *rooms_.at(v->seat->booking);
     Broadcast(room,
-              p::ParticipantEvent{
-                  room.meeting.conference, "back",
-                  p::Participant{v->identity.venue, v->identity.name, v->seat->seat, true}},
+              p::ParticipantEvent{room.meeting.conference, "back",
+                                  ParticipantOf(room, *v, /*connected=*/true)},
               v->identity.venue);
     SendJoined(*v, room, /*resumed=*/true);
   }
@@ -562,6 +562,38 @@ void Switchboard::OnLeave(Connection& c, VenueState& v, const json& id) {
   const std::string conference = rooms_.at(v.seat->booking)->meeting.conference;
   ReleaseSeat(v, /*voluntary=*/true);
   Send(c, p::Left{conference});
+}
+
+void Switchboard::OnHand(Connection& c, VenueState& v, const p::Hand& hand, const json& id) {
+  if (!v.seat) {
+    SendError(c, "not_joined", "join a conference before raising or lowering a hand", id);
+    return;
+  }
+  Room& room = *rooms_.at(v.seat->booking);
+  // An unchanged state is confirmed to the sender only: the others already know it.
+  if (!SetHand(room, v.identity.venue, hand.raised))
+    Send(c, p::HandEvent{room.meeting.conference, v.identity.venue, hand.raised});
+}
+
+// Records the hand and pushes `hand` to every connected venue of the room when it changed.
+bool Switchboard::SetHand(Room& room, const std::string& venue, bool raised) {
+  auto it = room.seats.find(venue);
+  if (it == room.seats.end() || it->second.hand == raised) return false;
+  it->second.hand = raised;
+  log::Info("signaling.hand",
+            {{"venue", venue}, {"conference", room.meeting.conference}, {"raised", raised}});
+  Broadcast(room, p::HandEvent{room.meeting.conference, venue, raised});
+  return true;
+}
+
+p::Participant Switchboard::ParticipantOf(const Room& room, const VenueState& v,
+                                          bool connected) const {
+  p::Participant out{v.identity.venue, v.identity.name, 0, connected};
+  if (auto it = room.seats.find(v.identity.venue); it != room.seats.end()) {
+    out.seat = it->second.seat;
+    out.hand = it->second.hand;
+  }
+  return out;
 }
 
 void Switchboard::OnOffer(Connection& c, VenueState& v, p::Offer offer, const json& id) {
@@ -683,7 +715,7 @@ void Switchboard::SendJoined(VenueState& v, Room& room, bool resumed) {
     auto it = venues_.find(venue);
     const bool connected = it != venues_.end() && it->second->conn != nullptr;
     const std::string name = it != venues_.end() ? it->second->identity.name : venue;
-    j.participants.push_back(p::Participant{venue, name, seat.seat, connected});
+    j.participants.push_back(p::Participant{venue, name, seat.seat, connected, seat.hand});
   }
   std::sort(j.participants.begin(), j.participants.end(),
             [](const p::Participant& a, const p::Participant& b) { return a.seat < b.seat; });
@@ -792,6 +824,19 @@ void Switchboard::EndConference(int64_t booking, const std::string& reason) {
     UpdateGauges();
   }
   RunMedia();
+}
+
+Status Switchboard::LowerHand(int64_t booking, const std::string& venue) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(booking);
+  if (it == rooms_.end())
+    return Error{"unknown_conference", "booking " + std::to_string(booking) + " is not open"};
+  Room& room = *it->second;
+  if (!room.seats.count(venue))
+    return Error{"not_joined",
+                 "venue \"" + venue + "\" is not in conference " + room.meeting.conference};
+  SetHand(room, venue, false);
+  return Status::Ok();
 }
 
 // ---- MediaEvents ----

@@ -128,6 +128,12 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
             snap_.muted.insert(m.venue);
           else
             snap_.muted.erase(m.venue);
+        } else if constexpr (std::is_same_v<T, p::HandEvent>) {
+          // Recorded on the participant (a venue we have not heard of yet is left alone: its
+          // `participant` or `joined` will carry the hand).
+          if (m.conference != snap_.conference) return;
+          auto it = snap_.participants.find(m.venue);
+          if (it != snap_.participants.end()) it->second.hand = m.raised;
         } else if constexpr (std::is_same_v<T, p::Ended>) {
           if (!snap_.conference.empty() && m.conference != snap_.conference) return;
           if (snap_.conference.empty() && (!target_ || m.conference != *target_)) return;

@@ -220,6 +220,25 @@ test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes 
   if (process.env.PLATEAU_SCREENSHOT) await page.screenshot({ path: process.env.PLATEAU_SCREENSHOT });
   console.log(`red terminal: the browser's tile ${JSON.stringify(tile)} in layout ${report.layout}`);
 
+  // Raise hand: the click goes to the server, the page shows the confirmed ✋, and the red
+  // reference terminal (another client) records the browser's hand.
+  await page.click('#hand');
+  try {
+    await waitFor('the browser\'s raised hand confirmed by the server', async () => {
+      const p = await pageState();
+      return p.hands.includes(venues.browser) ? p : { done: false, hands: p.hands };
+    }, 10_000, 100);
+    await waitFor('the red terminal sees the browser\'s hand', async () => {
+      const r = readReport(redReport);
+      const who = r && (r.participants || []).find((x) => x.venue === venues.browser);
+      return who && who.hand ? r : { done: false, participants: r && r.participants };
+    }, 10_000);
+  } catch (e) {
+    throw new Error(`${e.message}\n--- red terminal:\n${logOf('red')}\n${await diagnose()}`);
+  }
+  assert.equal(await page.textContent('#hand'), '放下手');
+  console.log('raise hand: confirmed to the page and seen by the red terminal');
+
   // Keyframe requests cross webrtcbin both ways: PLIs the browser sent reached the engine; PLIs
   // the engine asked for reached the browser (each only if one was needed during the call).
   const kf = await keyframeRequests(base);
@@ -263,6 +282,8 @@ test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes 
   assert.ok(afterStats.transport.selectedCandidatePairChanges > before.transport.selectedCandidatePairChanges,
     `no new candidate pair after the ICE restart: ${JSON.stringify([before.transport, afterStats.transport])}`);
   assert.equal(p.seat, st.seat, 'the same seat after the resume');
+  assert.ok(p.hands.includes(venues.browser), `the raised hand was lost in the resume: ${JSON.stringify(p.hands)}`);
+  assert.equal(await page.textContent('#hand'), '放下手');
   console.log(`resume: seat ${p.seat} again and ICE restarted ${resumedMs} ms after the cut; ` +
     `${decodedSince} frames decoded since (${afterStats.video.framesDecoded} on the current stream); ` +
     `server counted ${packetsAfter - packetsBefore} packets from the browser since the cut`);

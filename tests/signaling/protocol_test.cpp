@@ -56,6 +56,50 @@ TEST(Protocol, CandidateNullMarksTheEndOfCandidates) {
   EXPECT_FALSE(c->username_fragment);
 }
 
+TEST(Protocol, HandRaisesOrLowersAndIsStrict) {
+  auto up = ParseClientMessage(R"({"type":"hand","id":"h7","raised":true})");
+  ASSERT_TRUE(up.ok()) << up.failure().message;
+  EXPECT_EQ(up.value().id, "h7");
+  EXPECT_TRUE(std::get<Hand>(up.value().body).raised);
+  auto down = ParseClientMessage(R"({"type":"hand","raised":false})");
+  ASSERT_TRUE(down.ok());
+  EXPECT_FALSE(std::get<Hand>(down.value().body).raised);
+  EXPECT_EQ(Serialize(ClientBody{Hand{false}}), R"({"raised":false,"type":"hand"})");
+  EXPECT_EQ(Serialize(up.value()), R"({"id":"h7","raised":true,"type":"hand"})");
+  auto missing = FailClient(R"({"type":"hand","id":3})");
+  EXPECT_EQ(missing.code, "bad_message");
+  EXPECT_EQ(missing.field, "raised");
+  EXPECT_EQ(missing.ref, 3);
+  EXPECT_EQ(FailClient(R"({"type":"hand","raised":"yes"})").field, "raised");
+  EXPECT_EQ(FailClient(R"({"type":"hand","raised":1})").field, "raised");
+  EXPECT_EQ(FailClient(R"({"type":"hand","raised":null})").field, "raised");
+  EXPECT_EQ(FailClient(R"({"type":"hand","raised":true,"venue":"datong"})").field, "venue");
+  // The server's shape is not a client message.
+  EXPECT_EQ(FailClient(Serialize(ServerBody{HandEvent{"80000001", "datong", true}})).field,
+            "conference");
+}
+
+TEST(Protocol, ServerHandAndParticipantHandAreStrict) {
+  auto h = ParseServerMessage(
+      R"({"type":"hand","conference":"80000001","venue":"datong","raised":true})");
+  ASSERT_TRUE(h.ok()) << h.failure().message;
+  const auto& e = std::get<HandEvent>(h.value().body);
+  EXPECT_EQ(e.conference, "80000001");
+  EXPECT_EQ(e.venue, "datong");
+  EXPECT_TRUE(e.raised);
+  auto no_venue = ParseServerMessage(R"({"type":"hand","conference":"80000001","raised":true})");
+  ASSERT_FALSE(no_venue.ok());
+  EXPECT_EQ(no_venue.failure().field, "venue");
+  auto no_hand = ParseServerMessage(
+      R"({"type":"participant","conference":"1","event":"joined","participant":{"venue":"a","name":"n","seat":1,"connected":true}})");
+  ASSERT_FALSE(no_hand.ok());
+  EXPECT_EQ(no_hand.failure().field, "participant.hand");
+  auto with_hand = ParseServerMessage(
+      R"({"type":"participant","conference":"1","event":"back","participant":{"venue":"a","name":"n","seat":1,"connected":true,"hand":true}})");
+  ASSERT_TRUE(with_hand.ok()) << with_hand.failure().message;
+  EXPECT_TRUE(std::get<ParticipantEvent>(with_hand.value().body).participant.hand);
+}
+
 TEST(Protocol, MalformedJsonIsBadJson) {
   EXPECT_EQ(FailClient("{\"type\":").code, "bad_json");
   EXPECT_EQ(FailClient("").code, "bad_json");
@@ -122,7 +166,7 @@ TEST(Protocol, ErrorMessageCarriesCodeFieldAndRef) {
 }
 
 TEST(Protocol, EveryServerMessageRoundTrips) {
-  const Participant p{"datong", "大通县", 1, true};
+  const Participant p{"datong", "大通县", 1, true, true};
   const std::vector<ServerBody> bodies = {
       Registered{"datong", "大通县", "s1", "r1", 10000, false},
       Joined{"80000001",
@@ -139,6 +183,8 @@ TEST(Protocol, EveryServerMessageRoundTrips) {
       Layout{"80000001", "1+5", {Tile{"datong", 0, 0, 0.5, 0.25}}},
       Speaker{"80000001", "datong"},
       Muted{"80000001", "datong", true},
+      HandEvent{"80000001", "datong", true},
+      HandEvent{"80000001", "datong", false},
       Ended{"80000001", 1, "operator"},
       Left{"80000001"},
       Offer{"v=0\r\n", nullptr},
@@ -156,6 +202,10 @@ TEST(Protocol, EveryServerMessageRoundTrips) {
     EXPECT_EQ(TypeName(back.value().body), TypeName(body));
     EXPECT_EQ(Serialize(back.value()), text);
   }
+  // The participant's hand survives the trip.
+  auto joined = ParseServerMessage(Serialize(bodies[1]));
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(std::get<Joined>(joined.value().body).participants.at(0), p);
 }
 
 TEST(Protocol, ClientAndServerDirectionsAreDistinct) {

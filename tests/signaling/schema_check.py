@@ -22,7 +22,7 @@ for path in sorted(schema_dir.glob("*.json")):
 
 expected = {"defs", "client", "server", "hello", "join", "offer", "answer", "candidate", "leave",
             "ping", "pong", "registered", "joined", "invite", "participant", "layout", "speaker",
-            "muted", "ended", "left", "error"}
+            "muted", "hand", "ended", "left", "error"}
 found = {pathlib.PurePosixPath(i).stem for i in schemas}
 if found != expected:
     print(f"schema files differ: missing {sorted(expected - found)}, extra {sorted(found - expected)}")

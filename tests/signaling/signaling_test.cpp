@@ -308,6 +308,14 @@ TEST_F(Signaling, CutConnectionResumesTheSameSeatWithinFiveSeconds) {
   b->SendJson({{"type", "join"}, {"booking", booking["id"]}});
   ASSERT_TRUE(b->WaitFor("joined", seconds(5)));
   const int seat = (*ja)["seat"];
+  // A raised hand reaches the other venue and the sender, and survives the cut.
+  a->SendJson({{"type", "hand"}, {"id", "h1"}, {"raised", true}});
+  for (auto* v : {a.get(), b.get()}) {
+    auto hand = v->WaitFor("hand", seconds(5));
+    ASSERT_TRUE(hand);
+    EXPECT_EQ((*hand)["venue"], "datong");
+    EXPECT_EQ((*hand)["raised"], true);
+  }
 
   a->Cut();
   auto away = b->WaitFor("participant", seconds(5));
@@ -331,10 +339,15 @@ TEST_F(Signaling, CutConnectionResumesTheSameSeatWithinFiveSeconds) {
                  static_cast<int>(std::chrono::duration_cast<milliseconds>(took).count()));
   EXPECT_EQ((*rejoined)["seat"], seat);
   EXPECT_EQ((*rejoined)["resumed"], true);
+  bool hand_kept = false;
+  for (const auto& p : (*rejoined)["participants"])
+    if (p["venue"] == "datong") hand_kept = p["hand"] == true;
+  EXPECT_TRUE(hand_kept) << rejoined->dump();
   auto back = b->WaitFor("participant", seconds(5));
   ASSERT_TRUE(back);
   EXPECT_EQ((*back)["event"], "back");
   EXPECT_EQ((*back)["participant"]["seat"], seat);
+  EXPECT_EQ((*back)["participant"]["hand"], true);
 }
 
 // Signaling only (no media): all 65 venues of the province register and join one conference over

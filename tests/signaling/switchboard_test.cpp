@@ -304,6 +304,145 @@ TEST_F(SwitchboardTest, ParticipantsSeeEachOtherJoinAndLeave) {
   EXPECT_EQ((*a->Last("joined"))["seat"], 1);
 }
 
+// Whether `venue` has its hand up according to the participants of `peer`'s last `joined`.
+std::optional<bool> HandInJoined(const RecordingPeer& peer, const std::string& venue) {
+  auto j = peer.Last("joined");
+  if (!j) return std::nullopt;
+  for (const auto& p : (*j)["participants"])
+    if (p["venue"] == venue) return p["hand"].get<bool>();
+  return std::nullopt;
+}
+
+TEST_F(SwitchboardTest, HandNeedsASeat) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto anon = Connect();
+  Say(anon, {{"type", "hand"}, {"id", 1}, {"raised", true}});
+  EXPECT_EQ((*anon->Last("error"))["code"], "not_registered");
+  auto a = Register("datong");
+  Say(a, {{"type", "hand"}, {"id", "h1"}, {"raised", true}});
+  auto e = a->Last("error");
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "not_joined");
+  EXPECT_EQ((*e)["ref"], "h1");
+  EXPECT_FALSE(a->Last("hand"));
+  Say(a, {{"type", "hand"}, {"id", "h2"}, {"raised", "yes"}});
+  EXPECT_EQ((*a->Last("error"))["code"], "bad_message");
+  EXPECT_EQ((*a->Last("error"))["field"], "raised");
+  // Seated, then left: no seat, no hand.
+  Say(a, {{"type", "join"}, {"booking", id}});
+  Say(a, {{"type", "leave"}});
+  a->Clear();
+  Say(a, {{"type", "hand"}, {"raised", true}});
+  EXPECT_EQ((*a->Last("error"))["code"], "not_joined");
+}
+
+TEST_F(SwitchboardTest, RaisedHandReachesEveryoneInTheConferenceAndLaterJoiners) {
+  const int64_t id = Book({"datong", "huangzhong", "huangyuan"});
+  const int64_t other = Book({"minhe", "ledu"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  auto elsewhere = Joined("minhe", other);
+  auto waiting = Register("huangyuan");  // registered, not seated
+  Say(a, {{"type", "hand"}, {"id", "h1"}, {"raised", true}});
+  for (auto& p : {a, b}) {
+    auto h = p->Last("hand");
+    ASSERT_TRUE(h);
+    EXPECT_EQ((*h)["conference"], (*a->Last("joined"))["conference"]);
+    EXPECT_EQ((*h)["venue"], "datong");
+    EXPECT_EQ((*h)["raised"], true);
+    EXPECT_FALSE(h->contains("ref"));
+  }
+  EXPECT_FALSE(a->Last("error"));
+  EXPECT_FALSE(elsewhere->Last("hand"));
+  EXPECT_FALSE(waiting->Last("hand"));
+  // Raising it again is confirmed to the sender only.
+  Say(a, {{"type", "hand"}, {"raised", true}});
+  EXPECT_EQ(a->Of("hand").size(), 2u);
+  EXPECT_EQ(b->Of("hand").size(), 1u);
+  // A venue joining later sees the hand in its `joined`, and joins with its own hand down.
+  Say(waiting, {{"type", "join"}, {"booking", id}});
+  EXPECT_EQ(HandInJoined(*waiting, "datong"), true);
+  EXPECT_EQ(HandInJoined(*waiting, "huangyuan"), false);
+  EXPECT_EQ((*a->Last("participant"))["participant"]["hand"], false);
+  // Lowering it is broadcast too.
+  Say(a, {{"type", "hand"}, {"raised", false}});
+  for (auto& p : {a, b, waiting}) EXPECT_EQ((*p->Last("hand"))["raised"], false);
+  Say(b, {{"type", "join"}, {"booking", id}});  // idempotent join: the snapshot agrees
+  EXPECT_EQ(HandInJoined(*b, "datong"), false);
+}
+
+TEST_F(SwitchboardTest, HandIsKeptAcrossAResumeAndClearedWhenTheSeatIsReleased) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  Say(a, {{"type", "hand"}, {"raised", true}});
+  const json reg = *a->Last("registered");
+  board_->OnClose(a);
+  auto away = *b->Last("participant");
+  EXPECT_EQ(away["event"], "away");
+  EXPECT_EQ(away["participant"]["hand"], true);
+  auto again = Register("datong", reg["resume_token"]);
+  ASSERT_EQ((*again->Last("registered"))["resumed"], true);
+  EXPECT_EQ(HandInJoined(*again, "datong"), true);
+  auto back = *b->Last("participant");
+  EXPECT_EQ(back["event"], "back");
+  EXPECT_EQ(back["participant"]["hand"], true);
+  // Grace expiry releases the seat: the hand goes with it.
+  board_->OnClose(again);
+  Advance(30'000);
+  EXPECT_EQ((*b->Last("participant"))["event"], "left");
+  EXPECT_EQ((*b->Last("participant"))["participant"]["hand"], false);
+  auto fresh = Joined("datong", id);
+  EXPECT_EQ(HandInJoined(*fresh, "datong"), false);
+  // Leave releases it too.
+  Say(fresh, {{"type", "hand"}, {"raised", true}});
+  Say(fresh, {{"type", "leave"}});
+  Say(fresh, {{"type", "join"}, {"booking", id}});
+  EXPECT_EQ(HandInJoined(*fresh, "datong"), false);
+  EXPECT_EQ((*b->Last("hand"))["raised"], true);  // b saw it raised, then only `left` for it
+}
+
+TEST_F(SwitchboardTest, LiveControlLowersAHand) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  Say(b, {{"type", "hand"}, {"raised", true}});
+  ASSERT_EQ(a->Of("hand").size(), 1u);
+  ASSERT_TRUE(board_->LowerHand(id, "huangzhong"));
+  for (auto& p : {a, b}) {
+    ASSERT_EQ(p->Of("hand").size(), 2u);
+    EXPECT_EQ((*p->Last("hand"))["venue"], "huangzhong");
+    EXPECT_EQ((*p->Last("hand"))["raised"], false);
+  }
+  // Already down: nothing to send.
+  ASSERT_TRUE(board_->LowerHand(id, "huangzhong"));
+  EXPECT_EQ(a->Of("hand").size(), 2u);
+  Say(a, {{"type", "join"}, {"booking", id}});
+  EXPECT_EQ(HandInJoined(*a, "huangzhong"), false);
+  auto not_seated = board_->LowerHand(id, "huangyuan");
+  ASSERT_FALSE(not_seated);
+  EXPECT_EQ(not_seated.error().code, "not_joined");
+  auto not_open = board_->LowerHand(id + 1000, "datong");
+  ASSERT_FALSE(not_open);
+  EXPECT_EQ(not_open.error().code, "unknown_conference");
+}
+
+TEST_F(SwitchboardTest, HandMessagesCountAgainstTheFloodLimit) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  for (int i = 0; i < 100 && !a->closed(); ++i) Say(a, {{"type", "hand"}, {"raised", i % 2 == 0}});
+  EXPECT_TRUE(a->closed());
+  EXPECT_EQ(a->reason(), "message rate limit exceeded");
+  EXPECT_EQ((*a->Last("error"))["code"], "rate_limited");
+  EXPECT_LT(b->Of("hand").size(), 60u);  // the bucket (60, minus hello and join) bounds the echo
+}
+
 TEST_F(SwitchboardTest, OpeningConferenceInvitesRegisteredVenuesAndRedialsAtMostThreeTimes) {
   Book({"datong", "huangzhong"});
   At("2030-03-04T08:44:50+08:00");

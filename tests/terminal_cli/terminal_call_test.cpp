@@ -282,6 +282,26 @@ TEST(TerminalCall, LayoutSpeakerMuteAndPresenceAreTracked) {
   EXPECT_EQ(call.snapshot().participants.count("minhe"), 0u);
 }
 
+TEST(TerminalCall, RaisedHandsAreRecordedOnTheParticipantsAndChangeNothingElse) {
+  TerminalCall call(CallConfig{"80000001"});
+  InCall(call);
+  const auto generation = call.snapshot().generation;
+  call.OnServerMessage(Msg(
+      p::ParticipantEvent{"80000001", "joined", p::Participant{"minhe", "民和县", 2, true, true}}));
+  EXPECT_TRUE(call.snapshot().participants.at("minhe").hand);
+  EXPECT_TRUE(call.OnServerMessage(Msg(p::HandEvent{"80000001", "datong", true})).empty());
+  EXPECT_TRUE(call.snapshot().participants.at("datong").hand);
+  EXPECT_TRUE(call.OnServerMessage(Msg(p::HandEvent{"80000001", "minhe", false})).empty());
+  EXPECT_FALSE(call.snapshot().participants.at("minhe").hand);
+  // Another conference's hands and unknown venues are ignored.
+  EXPECT_TRUE(call.OnServerMessage(Msg(p::HandEvent{"80000002", "datong", false})).empty());
+  EXPECT_TRUE(call.OnServerMessage(Msg(p::HandEvent{"80000001", "ledu", true})).empty());
+  EXPECT_TRUE(call.snapshot().participants.at("datong").hand);
+  EXPECT_EQ(call.snapshot().participants.count("ledu"), 0u);
+  EXPECT_EQ(call.state(), CallState::kInCall);
+  EXPECT_EQ(call.snapshot().generation, generation);
+}
+
 TEST(TerminalCall, AServerOfferIsAnsweredAndRestartsMedia) {
   TerminalCall call(CallConfig{"80000001"});
   InCall(call);

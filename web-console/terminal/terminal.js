@@ -19,12 +19,13 @@ const state = {
   seated: false,
   joinPending: false,  // a `join` is out, its `joined`/`error` not back yet
   joined: null,  // the last `joined` message
-  participants: new Map(),  // venue -> {name, seat, connected}
+  participants: new Map(),  // venue -> {name, seat, connected, hand}
   layout: null, speaker: null, mutedVenues: new Set(),
   pc: null, localStream: null, remoteDescriptionSet: false, pendingCandidates: [],
   messageId: 0,
   reconnectAttempt: 0, droppedAt: 0,
-  micMuted: false, cameraOff: false, handRaised: false,
+  micMuted: false, cameraOff: false,
+  handRaised: false,  // as the server last confirmed it (`hand` / `joined`)
   counters: { resumes: 0, iceRestarts: 0, offers: 0, answers: 0, errors: 0 },
   lastError: null,
 };
@@ -55,6 +56,13 @@ function renderParticipants() {
     li.textContent = `${p.seat}. ${p.name || venue}${venue === state.venue ? '（本会场）' : ''}`;
     if (!p.connected) li.className = 'away';
     if (venue === state.speaker) li.classList.add('speaker');
+    if (p.hand) {
+      const b = document.createElement('span');
+      b.className = 'hand';
+      b.title = '举手（请求发言）';
+      b.textContent = '✋';
+      li.append(b);
+    }
     if (state.mutedVenues.has(venue)) {
       const b = document.createElement('span');
       b.className = 'badge';
@@ -197,7 +205,7 @@ async function handle(m) {
     case 'participant': {
       const p = m.participant;
       if (m.event === 'left') state.participants.delete(p.venue);
-      else state.participants.set(p.venue, { name: p.name, seat: p.seat, connected: p.connected });
+      else state.participants.set(p.venue, participantEntry(p));
       const words = { joined: '加入', left: '离开', away: '掉线', back: '恢复' };
       log(`${p.name || p.venue} ${words[m.event] || m.event}`);
       renderParticipants();
@@ -219,6 +227,17 @@ async function handle(m) {
       if (m.venue === state.venue) log(m.muted ? '主持人已将本会场静音' : '主持人已取消本会场静音');
       renderParticipants();
       break;
+    case 'hand': {
+      const p = state.participants.get(m.venue);
+      if (p) p.hand = m.raised;
+      if (m.venue === state.venue) {
+        setHandRaised(m.raised);
+      } else {
+        log(`${(p && p.name) || m.venue} ${m.raised ? '举手' : '放下手'}`);
+      }
+      renderParticipants();
+      break;
+    }
     case 'answer':
       state.counters.answers += 1;
       await state.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
@@ -269,13 +288,24 @@ async function handle(m) {
   }
 }
 
+function participantEntry(p) {
+  return { name: p.name, seat: p.seat, connected: p.connected, hand: Boolean(p.hand) };
+}
+
+// The hand button shows what the server confirmed, not what was clicked.
+function setHandRaised(raised) {
+  state.handRaised = raised;
+  $('hand').textContent = raised ? '放下手' : '举手';
+  $('hand').classList.toggle('on', raised);
+}
+
 function onJoined(m) {
   state.seated = true;
   state.joined = m;
   state.participants.clear();
-  for (const p of m.participants) {
-    state.participants.set(p.venue, { name: p.name, seat: p.seat, connected: p.connected });
-  }
+  for (const p of m.participants) state.participants.set(p.venue, participantEntry(p));
+  const self = state.participants.get(state.venue);
+  setHandRaised(Boolean(self && self.hand));
   $('conference-title').textContent = `${m.title} · 会议号 ${m.conference} · 席位 ${m.seat}`;
   setStatus(m.resumed ? '已恢复席位' : '已入会', 'ok');
   log(m.resumed ? `已恢复席位 ${m.seat}` : `已加入会议「${m.title}」，席位 ${m.seat}`);
@@ -397,6 +427,7 @@ function leaveCall(reason) {
     ws.close(1000, 'leave');
   }
   setControls(false);
+  setHandRaised(false);
   setStatus(reason || '已离开');
   $('conference-title').textContent = '';
 }
@@ -432,14 +463,11 @@ $('camera').addEventListener('click', () => {
 });
 
 $('hand').addEventListener('click', () => {
-  // Signaling protocol v1 has no raise-hand message (docs/signaling.md): the hand is shown here
-  // only, and the page says so rather than pretending the chair saw it.
-  state.handRaised = !state.handRaised;
-  $('hand').textContent = state.handRaised ? '放下手' : '举手';
-  $('hand').classList.toggle('on', state.handRaised);
-  const note = $('hand-note');
-  note.hidden = !state.handRaised;
-  note.textContent = '举手仅在本页显示：当前信令协议（v1）没有举手消息，主持人看不到。请用麦克风示意。';
+  // Request to speak: every venue of the conference (and the operators) sees the hand; the button
+  // changes when the server's `hand` confirmation comes back.
+  if (!state.seated) return;
+  send({ type: 'hand', id: nextId(), raised: !state.handRaised });
+  log(state.handRaised ? '放下手' : '已举手，等待主持人安排发言');
 });
 
 $('leave').addEventListener('click', () => {
@@ -462,6 +490,7 @@ window.plateauTerminal = {
   state: () => ({
     registered: state.registered, seated: state.seated, conference: state.joined && state.joined.conference,
     seat: state.joined && state.joined.seat, participants: [...state.participants.keys()],
+    hands: [...state.participants.entries()].filter(([, p]) => p.hand).map(([venue]) => venue),
     layout: state.layout, connectionState: state.pc ? state.pc.connectionState : 'none',
     counters: { ...state.counters }, lastError: state.lastError,
   }),

@@ -83,8 +83,12 @@ struct Join {
   std::optional<int64_t> booking;
 };
 struct Leave {};
+// Request to speak: raise (true) or lower (false) the venue's hand in its conference.
+struct Hand {
+  bool raised = true;
+};
 
-using ClientBody = std::variant<Hello, Join, Offer, Answer, Candidate, Leave, Ping, Pong>;
+using ClientBody = std::variant<Hello, Join, Offer, Answer, Candidate, Leave, Hand, Ping, Pong>;
 
 struct ClientMessage {
   nlohmann::json id;  // string or integer, null when absent; echoed as `ref` in errors
@@ -106,6 +110,7 @@ struct Participant {
   std::string name;
   int seat = 0;
   bool connected = true;  // false while the seat is held for a dropped connection
+  bool hand = false;      // the venue asks to speak (raised hand)
   bool operator==(const Participant&) const = default;
 };
 struct Joined {
@@ -151,6 +156,13 @@ struct Muted {
   std::string venue;
   bool muted = true;
 };
+// A venue raised or lowered its hand (or an operator lowered it); sent to every connected venue
+// of the conference, the venue itself included.
+struct HandEvent {
+  std::string conference;
+  std::string venue;
+  bool raised = false;
+};
 struct Ended {
   std::string conference;
   int64_t booking = 0;
@@ -167,8 +179,8 @@ struct ErrorMessage {
 };
 
 using ServerBody =
-    std::variant<Registered, Joined, Invite, ParticipantEvent, Layout, Speaker, Muted, Ended, Left,
-                 Offer, Answer, Candidate, ErrorMessage, Ping, Pong>;
+    std::variant<Registered, Joined, Invite, ParticipantEvent, Layout, Speaker, Muted, HandEvent,
+                 Ended, Left, Offer, Answer, Candidate, ErrorMessage, Ping, Pong>;
 
 struct ServerMessage {
   nlohmann::json id;  // usually null: the server does not number its messages

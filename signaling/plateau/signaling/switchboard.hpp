@@ -66,6 +66,12 @@ class Switchboard final : public WebSocketEndpoint,
   // Live control: ends a conference now (pushes `ended` with the reason).
   void EndConference(int64_t booking, const std::string& reason);
 
+  // Live control: lowers a venue's raised hand (the floor was granted, or the operator dismissed
+  // the request) and pushes `hand {raised: false}` to the conference. Lowering a hand that is not
+  // raised changes nothing and sends nothing. Errors: `unknown_conference` (the booking is not
+  // open), `not_joined` (the venue holds no seat in it).
+  Status LowerHand(int64_t booking, const std::string& venue);
+
   // MediaEvents.
   void SendOffer(const MediaSeat& seat, std::string sdp) override;
   void SendCandidate(const MediaSeat& seat,
@@ -99,6 +105,9 @@ class Switchboard final : public WebSocketEndpoint,
                        const Result<VenueIdentity>& identity);
   void OnJoin(Connection& c, VenueState& v, const protocol::Join& join, const nlohmann::json& id);
   void OnLeave(Connection& c, VenueState& v, const nlohmann::json& id);
+  void OnHand(Connection& c, VenueState& v, const protocol::Hand& hand, const nlohmann::json& id);
+  bool SetHand(Room& room, const std::string& venue, bool raised);
+  protocol::Participant ParticipantOf(const Room& room, const VenueState& v, bool connected) const;
   void OnOffer(Connection& c, VenueState& v, protocol::Offer offer, const nlohmann::json& id);
   void OnAnswer(Connection& c, VenueState& v, protocol::Answer answer, const nlohmann::json& id);
   void OnCandidate(Connection& c, VenueState& v, protocol::Candidate candidate,
