@@ -58,10 +58,12 @@ std::string FmtpParam(std::string_view params, std::string_view key) {
   return "";
 }
 
+// The attribute's value at media level, else at session level; nullptr when absent or empty
+// ("a=fingerprint" without a value is as good as no fingerprint).
 const char* MediaAttr(const GstSDPMedia* media, const GstSDPMessage* msg, const char* key) {
   const char* v = gst_sdp_media_get_attribute_val(media, key);
-  if (!v) v = gst_sdp_message_get_attribute_val(msg, key);
-  return v;
+  if (!v || !*v) v = gst_sdp_message_get_attribute_val(msg, key);
+  return v && *v ? v : nullptr;
 }
 
 bool HasAttr(const GstSDPMedia* media, const char* key) {

@@ -100,6 +100,13 @@ TEST(WebRtcOffer, RefusesAnOfferWithoutDtlsFingerprint) {
   ExpectBadSdp(Without(Chromium(), "a=fingerprint:"), "fingerprint");
 }
 
+// Found by fuzz_webrtc_offer: "a=fingerprint" with no value was taken as a fingerprint.
+TEST(WebRtcOffer, RefusesAnEmptyFingerprint) {
+  std::string sdp = Without(Chromium(), "a=fingerprint:");
+  sdp = Replace(sdp, "a=rtcp-mux\r", "a=fingerprint\r\na=rtcp-mux\r");
+  ExpectBadSdp(sdp, "fingerprint");
+}
+
 TEST(WebRtcOffer, RefusesPlainRtpProfiles) {
   ExpectBadSdp(Replace(Chromium(), "UDP/TLS/RTP/SAVPF", "RTP/SAVP"), "UDP/TLS/RTP/SAVPF");
 }
