@@ -1,7 +1,9 @@
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 namespace plateau::scheduler::store {
 namespace {
@@ -310,7 +312,18 @@ Result<std::unique_ptr<SqliteBookingStore>> SqliteBookingStore::Open(
   if (!db) return db.error();
   if (auto st = db->Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms)); !st)
     return st.error();
+  // Switching a fresh file to WAL takes an exclusive lock. Two processes opening the same new
+  // database at once (`plateau venue-token` while `plateau serve` starts) can meet in SQLite's
+  // deadlock avoidance, which returns SQLITE_BUSY without calling the busy handler: retry it
+  // within the same busy timeout.
   auto mode = db->QueryText("PRAGMA journal_mode = WAL");
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(std::max(options.busy_timeout_ms, 0));
+  while (!mode && mode.error().code == "storage_busy" &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    mode = db->QueryText("PRAGMA journal_mode = WAL");
+  }
   if (!mode) return mode.error();
   if (*mode != "wal" && path != ":memory:")
     return Error{"storage_error",

@@ -1,6 +1,10 @@
 // The SQLite BookingStore: migrations, round trips, transactions, restarts, two connections.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "plateau/scheduler/booking_json.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
@@ -305,6 +309,32 @@ TEST_F(Store, NewVenueCredentialReplacesTheOldOne) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->hash, "h2");
   EXPECT_EQ(c->issued_at, 2);
+}
+
+// `plateau venue-token` run while `plateau serve` starts: several connections open the same new
+// file at the same moment (switch to WAL, create the schema). Every one of them must succeed.
+TEST_F(Store, ConnectionsOpeningTheSameNewFileAtOnceAllSucceed) {
+  constexpr int kRounds = 20;
+  constexpr int kConnections = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = dir_.path() + "/fresh-" + std::to_string(round) + ".db";
+    std::atomic<int> ready{0};
+    std::vector<std::string> failures(kConnections);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kConnections; ++i)
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < kConnections) std::this_thread::yield();
+        auto s = SqliteBookingStore::Open(path, BookingStoreMigrations(), {});
+        if (!s.ok()) failures[i] = s.error().code + ": " + s.error().message;
+      });
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kConnections; ++i)
+      EXPECT_EQ(failures[i], "") << "round " << round << ", connection " << i;
+    auto s = OpenOrDie(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(*s->database().QueryText("PRAGMA journal_mode"), "wal");
+  }
 }
 
 TEST_F(Store, SecondConnectionSeesCommitsAndWaitsForTheWriteLock) {

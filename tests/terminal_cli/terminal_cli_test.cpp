@@ -24,13 +24,16 @@ class TerminalCli : public ServerFixture {
     return RunCommand(argv);
   }
   // The TLS server has no plain /healthz: wait for it through the terminal itself (a refused
-  // connection fails at once), bounded.
+  // connection fails at once), bounded. Until the server has written its self-signed certificate
+  // (atomically, before it listens) a `--ca` pointing at it cannot be read yet: also "not up".
   RunResult TerminalOnceListening(const std::vector<std::string>& args) {
     RunResult r;
     const auto deadline = std::chrono::steady_clock::now() + seconds(30);
     do {
       r = Terminal(args);
-      if (r.err.find("cannot connect") == std::string::npos) break;
+      const bool not_up = r.err.find("cannot connect") != std::string::npos ||
+                          r.err.find("cannot read " + Data() + "/tls/") != std::string::npos;
+      if (!not_up) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     } while (std::chrono::steady_clock::now() < deadline);
     return r;
