@@ -2,6 +2,7 @@
 // (decode every venue, one compositor, one encode per receiver) in the same run. Wiring only: the
 // measurement is plateau::bench::RunMixBench() (bench/mcu/mix_bench.hpp); see docs/bench.md.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,7 @@ nlohmann::json ReportJson(const bench::MixBenchReport& r) {
     profile.push_back({{"threads", p.group}, {"count", p.threads}, {"cores", p.cores}});
   nlohmann::json j = {
       {"venues", r.options.venues},
+      {"srtp", std::string(mcu::transport::ToString(r.options.srtp))},
       {"visible", r.options.visible},
       {"seconds", r.window_seconds},
       {"load_average", {r.load_before, r.load_after}},
@@ -134,11 +136,17 @@ void RegisterBenchMix(CLI::App& root, Commands& out) {
       ->check(CLI::IsMember({"openh264dec", "avdec_h264"}))
       ->capture_default_str();
   cmd->add_option("--audio-jitter-ticks", b.audio_jitter_ticks,
-                  "The engine's audio jitter delay in 20 ms ticks (default: the engine's)")
+                  "A fixed audio playout delay in 20 ms ticks (default: the engine's adaptive one)")
       ->check(CLI::Range(0, 25));
   cmd->add_option("--video-jitter-ms", b.video_jitter_ms,
                   "The video mixer's jitter buffer per decode slot (default: the engine's)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--srtp", b.srtp, "The venues' SDES suite")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, mcu::transport::SrtpProfile>{
+              {"AES_CM_128_HMAC_SHA1_80", mcu::transport::SrtpProfile::kAesCm128HmacSha1_80},
+              {"AEAD_AES_128_GCM", mcu::transport::SrtpProfile::kAeadAes128Gcm}}))
+      ->default_str("AES_CM_128_HMAC_SHA1_80");
   cmd->add_flag("!--no-baseline", b.baseline, "Skip the baseline");
   cmd->add_flag("--json", options->json, "Print JSON");
   out.push_back({cmd, [options] { return RunBenchMix(*options); }});

@@ -334,8 +334,8 @@ Status Rig::Setup(ClipLibrary& clips) {
       obs->decoder = std::move(decoder.value());
     }
 
-    const auto up = mcu::transport::GenerateSrtpKey();    // venue -> MCU
-    const auto down = mcu::transport::GenerateSrtpKey();  // MCU -> venue
+    const auto up = mcu::transport::GenerateSrtpKey(o_.srtp);    // venue -> MCU
+    const auto down = mcu::transport::GenerateSrtpKey(o_.srtp);  // MCU -> venue
     mcu::transport::VenueTransportConfig tc;
     tc.name = "bench-" + v->id;
     tc.send_key = up;

@@ -22,6 +22,7 @@
 #include "cpu_meter.hpp"
 #include "mix_baseline.hpp"
 #include "plateau/common/result.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
 
 namespace plateau::bench {
 
@@ -40,6 +41,9 @@ struct MixBenchOptions {
   // The video mixer's per-slot jitter buffer (VideoMixerConfig::jitter_latency_ms); unset =
   // default.
   std::optional<int> video_jitter_ms;
+  // The SDES suite every venue uses, both ways (AES_CM_128_HMAC_SHA1_80: the one every SDES
+  // terminal has; AEAD_AES_128_GCM: what Plateau's own terminal offers first).
+  mcu::transport::SrtpProfile srtp = mcu::transport::SrtpProfile::kAesCm128HmacSha1_80;
 };
 
 struct LatencyFigures {

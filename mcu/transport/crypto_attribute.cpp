@@ -132,10 +132,13 @@ Result<CryptoAttribute> ParseCryptoAttribute(std::string_view value) {
     attr.key.profile = SrtpProfile::kAesCm128HmacSha1_80;
   } else if (fields[1] == "AES_CM_128_HMAC_SHA1_32") {
     attr.key.profile = SrtpProfile::kAesCm128HmacSha1_32;
+  } else if (fields[1] == "AEAD_AES_128_GCM") {
+    attr.key.profile = SrtpProfile::kAeadAes128Gcm;
   } else {
-    return Fail("crypto_suite", "unsupported crypto-suite \"" +
-                                    std::string(fields[1].substr(0, 64)) +
-                                    "\" (use AES_CM_128_HMAC_SHA1_80 or _32)");
+    return Fail(
+        "crypto_suite",
+        "unsupported crypto-suite \"" + std::string(fields[1].substr(0, 64)) +
+            "\" (use AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80 or AES_CM_128_HMAC_SHA1_32)");
   }
   std::string_view key_params = fields[2];
   if (key_params.find(';') != std::string_view::npos) {
@@ -156,8 +159,11 @@ Result<CryptoAttribute> ParseCryptoAttribute(std::string_view value) {
   if (parts.size() > 3) return Fail("crypto_key", "too many '|' fields after inline:");
   const auto key = Base64Decode(parts[0]);
   if (!key) return Fail("crypto_key", "the inline: key is not valid base64");
-  if (key->size() != kSrtpKeyingMaterialLength) {
-    return Fail("crypto_key", "the inline: key must be 30 bytes (16 key + 14 salt), got " +
+  const size_t want = KeyingMaterialLength(attr.key.profile);
+  if (key->size() != want) {
+    return Fail("crypto_key", "the inline: key of " + std::string(ToString(attr.key.profile)) +
+                                  " must be " + std::to_string(want) + " bytes (16 key + " +
+                                  std::to_string(want - 16) + " salt), got " +
                                   std::to_string(key->size()));
   }
   std::copy(key->begin(), key->end(), attr.key.material.begin());
@@ -182,7 +188,7 @@ std::string FormatCryptoAttribute(const CryptoAttribute& attribute) {
   out += ' ';
   out += ToString(attribute.key.profile);
   out += " inline:";
-  out += Base64Encode(attribute.key.material);
+  out += Base64Encode(attribute.key.bytes());
   if (attribute.lifetime) {
     const uint64_t l = *attribute.lifetime;
     if ((l & (l - 1)) == 0 && l > 1) {

@@ -64,8 +64,15 @@ std::string_view ToString(SrtpProfile profile) {
       return "AES_CM_128_HMAC_SHA1_80";
     case SrtpProfile::kAesCm128HmacSha1_32:
       return "AES_CM_128_HMAC_SHA1_32";
+    case SrtpProfile::kAeadAes128Gcm:
+      return "AEAD_AES_128_GCM";
   }
   return "unknown";
+}
+
+size_t KeyingMaterialLength(SrtpProfile profile) {
+  return profile == SrtpProfile::kAeadAes128Gcm ? kSrtpMasterKeyLength + 12
+                                                : kSrtpKeyingMaterialLength;
 }
 
 std::string_view ToString(SrtpStatus status) {
@@ -88,7 +95,7 @@ SrtpKey GenerateSrtpKey(SrtpProfile profile) {
   InitOnce();
   SrtpKey key;
   key.profile = profile;
-  randombytes_buf(key.material.data(), key.material.size());
+  randombytes_buf(key.material.data(), KeyingMaterialLength(profile));
   return key;
 }
 
@@ -113,12 +120,19 @@ Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(Direction direction, co
     case SrtpProfile::kAesCm128HmacSha1_32:
       srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
       break;
+    case SrtpProfile::kAeadAes128Gcm:
+      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
+      break;
   }
-  // RFC 4568 section 6.2: SRTCP always uses the 80-bit tag.
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+  if (key.profile == SrtpProfile::kAeadAes128Gcm) {
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);  // RFC 7714 section 9.3
+  } else {
+    // RFC 4568 section 6.2: SRTCP always uses the 80-bit tag.
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+  }
   policy.ssrc.type = direction == Direction::kInbound ? ssrc_any_inbound : ssrc_any_outbound;
   std::array<unsigned char, kSrtpKeyingMaterialLength> material;
-  std::memcpy(material.data(), key.material.data(), material.size());
+  std::memcpy(material.data(), key.material.data(), material.size());  // libsrtp reads its length
   policy.key = material.data();
   policy.window_size = options.replay_window;
   policy.allow_repeat_tx = options.allow_repeat_tx ? 1 : 0;

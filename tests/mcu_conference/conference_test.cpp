@@ -474,6 +474,9 @@ TEST(Conference, ExternalAndReconnectedVenuesKeepTheirPlace) {
   auto x_sender = ExternalSender(conf, "x", colors[2]);
   ASSERT_NE(x_sender, nullptr);
   rig.SetColor("x", colors[2]);
+  // Every venue sends a tone: voice activation would move the large pane whenever the dominant
+  // speaker changes, and this test is about tiles kept across reconnects. Pin it.
+  ASSERT_TRUE(conf.PinSpeaker("a").ok());
   auto color_of = [&](const std::string& v) { return rig.ColorOf(v); };
   auto shows = [&](terminal::TerminalReceiver& r, Clock::time_point deadline, std::string* why) {
     const auto placements = conf.Placements();

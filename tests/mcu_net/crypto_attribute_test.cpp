@@ -40,6 +40,24 @@ TEST(CryptoAttribute, FormatThenParseRoundTrips) {
   EXPECT_NE(FormatCryptoAttribute(c).find("|2^31"), std::string::npos);
 }
 
+TEST(CryptoAttribute, GcmKeyIsTwentyEightBytes) {
+  CryptoAttribute a = MakeCryptoAttribute(SrtpProfile::kAeadAes128Gcm, 1);
+  const std::string text = FormatCryptoAttribute(a);
+  EXPECT_TRUE(text.starts_with("1 AEAD_AES_128_GCM inline:")) << text;
+  const std::string inline_key = text.substr(text.find(':') + 1);
+  EXPECT_EQ(inline_key.size(), 40u) << text;  // base64 of 28 bytes
+  const auto b = ParseCryptoAttribute(text);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->key, a.key);
+  // The AES_CM key length is refused for GCM, and the GCM length for AES_CM, with the reason.
+  const auto wrong = ParseCryptoAttribute(std::string("1 AEAD_AES_128_GCM inline:") + kRfcKey);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, "crypto_key");
+  EXPECT_NE(wrong.error().message.find("must be 28 bytes"), std::string::npos)
+      << wrong.error().message;
+  EXPECT_FALSE(ParseCryptoAttribute("1 AES_CM_128_HMAC_SHA1_80 inline:" + inline_key).ok());
+}
+
 TEST(CryptoAttribute, AcceptsHarmlessSessionParameters) {
   const std::string base = std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + kRfcKey;
   EXPECT_TRUE(ParseCryptoAttribute(base + " KDR=0 FEC_ORDER=FEC_SRTP -X_VENDOR=1").ok());

@@ -42,18 +42,51 @@ SrtpStatus Unprotect(SrtpSession& in, std::vector<uint8_t> bytes, std::vector<ui
 }
 
 TEST(SrtpSession, ProtectThenUnprotectGivesThePlainPacketBack) {
-  for (auto profile : {SrtpProfile::kAesCm128HmacSha1_80, SrtpProfile::kAesCm128HmacSha1_32}) {
+  for (auto [profile, tag] : {std::pair{SrtpProfile::kAesCm128HmacSha1_80, 10},
+                              std::pair{SrtpProfile::kAesCm128HmacSha1_32, 4},
+                              std::pair{SrtpProfile::kAeadAes128Gcm, 16}}) {
+    SCOPED_TRACE(std::string(ToString(profile)));
     Pair p = MakePair(profile);
     const auto plain = Packet(1);
     auto wire = plain;
     ASSERT_EQ(p.out->ProtectRtp(&wire), SrtpStatus::kOk);
-    EXPECT_EQ(wire.size(), plain.size() + (profile == SrtpProfile::kAesCm128HmacSha1_80 ? 10 : 4));
+    EXPECT_EQ(wire.size(), plain.size() + static_cast<size_t>(tag));
     EXPECT_NE(std::vector<uint8_t>(wire.begin() + 12, wire.begin() + 112),
               std::vector<uint8_t>(plain.begin() + 12, plain.end()));  // payload encrypted
     std::vector<uint8_t> got;
     ASSERT_EQ(Unprotect(*p.in, wire, &got), SrtpStatus::kOk);
     EXPECT_EQ(got, plain);
   }
+}
+
+// AEAD_AES_128_GCM (RFC 7714) on SRTCP: encrypted, 16-byte tag, a flipped bit is refused.
+TEST(SrtpSession, GcmProtectsRtcpAndRefusesATamperedPacket) {
+  Pair p = MakePair(SrtpProfile::kAeadAes128Gcm);
+  // A receiver report with no blocks: V=2, PT=201, length 1, sender SSRC.
+  const std::vector<uint8_t> plain = {0x80, 201, 0x00, 0x01, 0x12, 0x34, 0x56, 0x78};
+  auto wire = plain;
+  ASSERT_EQ(p.out->ProtectRtcp(&wire), SrtpStatus::kOk);
+  EXPECT_EQ(wire.size(), plain.size() + 16 + 4);
+  auto tampered = wire;
+  tampered[wire.size() - 5] ^= 0x01;  // inside the tag
+  size_t n = 0;
+  EXPECT_EQ(p.in->UnprotectRtcp(tampered, &n), SrtpStatus::kAuthFailed);
+  ASSERT_EQ(p.in->UnprotectRtcp(wire, &n), SrtpStatus::kOk);
+  EXPECT_EQ(std::vector<uint8_t>(wire.begin(), wire.begin() + static_cast<long>(n)), plain);
+}
+
+// A GCM session and an AES_CM session with the same bytes do not understand each other.
+TEST(SrtpSession, ProfilesDoNotInteroperate) {
+  SrtpKey gcm = GenerateSrtpKey(SrtpProfile::kAeadAes128Gcm);
+  SrtpKey cm = gcm;
+  cm.profile = SrtpProfile::kAesCm128HmacSha1_80;
+  auto out = SrtpSession::Create(SrtpSession::Direction::kOutbound, gcm);
+  auto in = SrtpSession::Create(SrtpSession::Direction::kInbound, cm);
+  ASSERT_TRUE(out.ok() && in.ok());
+  auto wire = Packet(1);
+  ASSERT_EQ((*out)->ProtectRtp(&wire), SrtpStatus::kOk);
+  std::vector<uint8_t> got;
+  EXPECT_EQ(Unprotect(**in, wire, &got), SrtpStatus::kAuthFailed);
 }
 
 TEST(SrtpSession, CorruptedTagIsAnAuthenticationFailure) {
