@@ -54,7 +54,9 @@ struct TerminalOptions {
   std::string pattern;
   bool no_clock = false;
   double tone_hz = 440.0;
+  bool tone_given = false;  // --tone on the command line (with --file the default is silence)
   std::string file;
+  bool file_once = false;
   std::string size = "640x360";
   int fps = 30;
   int video_kbps = 800;
@@ -121,12 +123,17 @@ Result<TerminalPlan> Plan(const TerminalOptions& o) {
   plan.session.media_address = o.media_address;
 
   mt::SenderConfig& s = plan.sender;
+  // With --file, the colour/pattern and the tone are what is sent for a kind the file lacks.
   if (!o.file.empty()) {
-    if (!std::filesystem::is_regular_file(o.file))
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.file, ec))
       return Error{"usage", "--file " + o.file + " is not a readable file"};
     s.file = o.file;
-    s.color.reset();
-  } else if (!o.pattern.empty()) {
+    s.loop = !o.file_once;
+  } else if (o.file_once) {
+    return Error{"usage", "--file-once needs --file"};
+  }
+  if (!o.pattern.empty()) {
     s.pattern = o.pattern;
     s.color.reset();
   } else if (!o.color.empty()) {
@@ -137,7 +144,7 @@ Result<TerminalPlan> Plan(const TerminalOptions& o) {
   s.clock = !o.no_clock;
   if (o.tone_hz < 0 || o.tone_hz > 20000)
     return Error{"usage", "--tone must be 0 (silence) .. 20000 Hz"};
-  s.tone_hz = o.tone_hz;
+  s.tone_hz = !o.file.empty() && !o.tone_given ? 0.0 : o.tone_hz;
   int w = 0, h = 0;
   char x = 0;
   std::istringstream size(o.size);
@@ -161,8 +168,8 @@ Result<TerminalPlan> Plan(const TerminalOptions& o) {
     auto probes = sc::ParseProbeFrequencies(o.probe_hz);
     if (!probes) return Error{"usage", probes.error().message};
     plan.probes = *probes;
-  } else if (o.tone_hz > 0) {
-    plan.probes = {o.tone_hz};  // at least say whether we hear ourselves
+  } else if (s.tone_hz > 0) {
+    plan.probes = {s.tone_hz};  // at least say whether we hear ourselves
   }
   if (o.seconds < 0 || o.seconds > 7 * 86400) return Error{"usage", "--seconds must be >= 0"};
   if (o.seconds > 0)
@@ -254,11 +261,10 @@ json Report(const TerminalPlan& plan, const sc::TerminalSessionStatus& st,
   r["media"] = media;
   if (sender) {
     const auto s = sender->Stats();
-    r["sent"] = {{"video_frames", s.video_frames},
-                 {"video_packets", s.video_packets},
-                 {"keyframes", s.keyframes},
-                 {"audio_packets", s.audio_packets},
-                 {"file_ended", s.ended}};
+    r["sent"] = {{"video_frames", s.video_frames}, {"video_packets", s.video_packets},
+                 {"keyframes", s.keyframes},       {"audio_packets", s.audio_packets},
+                 {"file_video", s.file_video},     {"file_audio", s.file_audio},
+                 {"file_loops", s.file_loops},     {"file_ended", s.ended}};
   }
   std::shared_ptr<const mt::DecodedFrame> frame;
   if (receiver) {
@@ -418,6 +424,8 @@ int RunTerminal(const TerminalOptions& options) {
   });
   std::thread io_thread([&io] { io.run(); });
 
+  // A media file is read up to its first picture and sound here, before joining: a file that
+  // cannot be played fails now (exit 1) rather than in the call.
   auto sender = mt::TerminalSender::Create(
       plan.sender, [s](mt::MediaKind, std::span<const uint8_t> rtp) { s->SendRtp(rtp); });
   if (!sender) {
@@ -543,9 +551,14 @@ void RegisterTerminal(CLI::App& root, Commands& out) {
   cmd->add_option("--color", o->color, "Solid colour to send: #rrggbb or R,G,B (default grey)");
   cmd->add_option("--pattern", o->pattern, "Send a videotestsrc pattern (smpte, ball, ...)");
   cmd->add_flag("--no-clock", o->no_clock, "No on-screen clock in the sent picture");
-  cmd->add_option("--tone", o->tone_hz, "Sine tone to send, Hz (0 = silence)")
-      ->capture_default_str();
-  cmd->add_option("--file", o->file, "Send this media file instead (video and audio)");
+  auto* tone = cmd->add_option("--tone", o->tone_hz,
+                               "Sine tone to send, Hz (0 = silence; with --file: silence)")
+                   ->capture_default_str();
+  cmd->add_option("--file", o->file,
+                  "Send this media file's video and audio instead, looped for the whole call "
+                  "(a kind it lacks: --color/--pattern, --tone)");
+  cmd->add_flag("--file-once", o->file_once,
+                "Play --file once, then send nothing on its streams until leaving");
   cmd->add_option("--size", o->size, "Sent picture size WIDTHxHEIGHT")->capture_default_str();
   cmd->add_option("--fps", o->fps, "Sent frame rate")->capture_default_str();
   cmd->add_option("--video-kbps", o->video_kbps, "Sent video bit rate")->capture_default_str();
@@ -565,7 +578,10 @@ void RegisterTerminal(CLI::App& root, Commands& out) {
   cmd->add_option("--ca", o->ca, "wss: trust exactly the certificate(s) in this PEM file");
   cmd->add_option("--media-address", o->media_address,
                   "Local IPv4 address for media (default: the one that reaches the server)");
-  out.push_back({cmd, [o] { return RunTerminal(*o); }});
+  out.push_back({cmd, [o, tone] {
+                   o->tone_given = tone->count() > 0;
+                   return RunTerminal(*o);
+                 }});
 }
 
 }  // namespace plateau::cli

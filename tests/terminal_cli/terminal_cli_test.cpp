@@ -3,6 +3,7 @@
 // media flows.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
@@ -119,11 +120,29 @@ TEST_F(TerminalCli, UsageErrorsExitTwoAndSayWhy) {
            Case{Plus({"--server", "ws://h/", "--color", "purple"}, base), "--color"},
            Case{Plus({"--server", "ws://h/", "--conference", "80a"}, base), "digits"},
            Case{{"--server", "ws://h/", "--venue", "datong"}, "token is needed"},
+           Case{Plus({"--server", "ws://h/", "--file-once"}, base), "--file-once needs --file"},
+           Case{Plus({"--server", "ws://h/", "--file", "/nonexistent/briefing.mkv"}, base),
+                "is not a readable file"},
        }) {
     RunResult r = Terminal(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.says << ": " << r.err;
     EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
   }
+}
+
+// A --file that is not media fails before the terminal connects anywhere: exit 1, the file named.
+TEST_F(TerminalCli, AFileThatIsNotMediaExitsOneBeforeConnecting) {
+  const std::string path = Dir() + "/agenda.mp4";
+  std::ofstream(path) << "Agenda: 1. budget 2. roads\n";
+  // Nothing listens there: a terminal that tried to join would say "cannot connect".
+  const std::string url = "ws://127.0.0.1:" + std::to_string(FreePort()) + "/ws";
+  RunResult r = Terminal(
+      {"--server", url, "--venue", "datong", "--token", "pvt_x", "--file", path, "--seconds", "5"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("plateau terminal: media file " + path + " cannot be played"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("cannot connect"), std::string::npos) << r.err;
 }
 
 // ---- TLS ----

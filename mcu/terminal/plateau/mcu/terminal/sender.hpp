@@ -4,7 +4,9 @@
 //
 //   videotestsrc (is-live) -> clockoverlay -> openh264enc -> rtph264pay -> appsink -> on_packet
 //   audiotestsrc sine      -> opusenc -> rtpopuspay -> appsink -> on_packet
-//   (file: filesrc -> decodebin -> the same encoders, paced at real time)
+//   (file: filesrc -> decodebin -> the same encoders, paced at real time, looped by segment
+//    seeks so RTP sequence numbers and timestamps run on without a jump; a kind the file lacks
+//    comes from the live source above: the colour/pattern, or the tone (0 = silence))
 //
 // Threads: on_packet runs on a GStreamer streaming thread (one for video, one for audio); it must
 // not block. Control methods from one thread.
@@ -21,10 +23,13 @@ namespace plateau::mcu::terminal {
 
 struct SenderConfig {
   // Picture: a solid colour (default mid grey), or a videotestsrc pattern name ("smpte", "ball",
-  // ...) when `pattern` is set, or a media file when `file` is set (video and audio from the file).
+  // ...) when `pattern` is set, or a media file when `file` is set (video and audio from the file;
+  // if it has only one of them, the other comes from the colour/pattern or the tone).
   std::optional<Rgb> color = Rgb{128, 128, 128};
   std::string pattern;
   std::string file;
+  // A file plays over and over, seamlessly (true), or once and then its streams stop (false).
+  bool loop = true;
   bool clock = true;  // clockoverlay in the top-left corner
   int width = 640;
   int height = 360;
@@ -47,12 +52,17 @@ struct SenderStats {
   uint64_t keyframes = 0;
   uint64_t audio_packets = 0;
   uint64_t audio_bytes = 0;
-  bool ended = false;  // a file reached its end
+  bool ended = false;       // a file reached its end (play once) or failed while playing
+  uint64_t file_loops = 0;  // times a looping file went back to its start
+  bool file_video = false;  // the video (audio) stream comes from the file
+  bool file_audio = false;
 };
 
 class TerminalSender {
  public:
-  // Builds and starts sending. Errors: "bad_config", "gstreamer", "bad_file".
+  // Builds and starts sending. Errors: "bad_config", "gstreamer", "bad_file" (missing, not a
+  // media file, no decoder for its codecs, no audio or video in it: found before it returns,
+  // by reading the file up to its first picture and sound).
   static Result<std::unique_ptr<TerminalSender>> Create(const SenderConfig& config,
                                                         PacketCallback on_packet);
   ~TerminalSender();  // stops; no callback runs after it returns
