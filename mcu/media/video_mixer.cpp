@@ -2,6 +2,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/base/gstaggregator.h>
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -39,6 +40,79 @@ uint32_t RandomU32() {
 
 int64_t MsSince(Clock::time_point since, Clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count();
+}
+
+// Every compositor input (the decode slots and the background) is stamped on arrival, so the live
+// compositor composes on its clock and shows each input's newest frame, never waiting for one.
+//
+// Why: the compositor (GstVideoAggregator) composes output frame [t, t + 1/fps) once every input
+// has a frame queued or the clock reaches t + its latency, and it takes at most one queued frame
+// per input per output frame. A frame that starts before t is then "late": it is shown, but the
+// output frame waits (GST_AGGREGATOR_FLOW_NEED_DATA) for the next frame of every input, after it
+// already took their current ones. A venue that delivers two frames within one output frame
+// (a phase jump, jitter, a burst after loss, a CPU stall) thus delayed its change, and the whole
+// canvas, by one more frame: half of the bench's colour changes showed 33-70 ms later than the
+// others. An input with no frames (a slot whose venue left the screen or stopped sending) made
+// every output frame wait for the full deadline.
+//
+// The fix: a frame that reaches the compositor at running time `now` is stamped
+// `now - latency` (`gst_aggregator_get_latency`: the `latency` property plus the one output frame
+// that videoaggregator adds), i.e. the start of the output frame the compositor is due to compose
+// now. It is therefore due at the first composition after it arrives and never counts as "in the
+// future". When the clock reaches the deadline the compositor drains every late frame (keeping the
+// newest), which is also what it does when not all inputs have a frame. No duration: decoders set
+// one only when the stream carries a frame rate, and a duration would make the aggregator keep an
+// older frame instead of draining it. Each input answers the latency query itself (live, no
+// latency) since its frames are stamped on arrival.
+GstClockTime ArrivalStamp(GstPad* pad, GstElement* compositor) {
+  const GstClockTime now = gst_element_get_current_running_time(compositor);
+  if (!GST_CLOCK_TIME_IS_VALID(now)) return GST_CLOCK_TIME_NONE;
+  GstClockTime running = now;
+  const GstClockTime latency = gst_aggregator_get_latency(GST_AGGREGATOR(compositor));
+  if (GST_CLOCK_TIME_IS_VALID(latency)) running = now > latency ? now - latency : 0;
+  GstClockTime pts = running;
+  if (GstEvent* event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0)) {
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(event, &segment);
+    if (segment && segment->format == GST_FORMAT_TIME) {
+      const guint64 position =
+          gst_segment_position_from_running_time(segment, GST_FORMAT_TIME, running);
+      if (position != static_cast<guint64>(-1)) pts = position;
+    }
+    gst_event_unref(event);
+  }
+  return pts;
+}
+
+void StampOnArrival(GstPad* pad, GstPadProbeInfo* info) {
+  GstElement* compositor = GST_ELEMENT(GST_OBJECT_PARENT(pad));
+  const GstClockTime pts = compositor ? ArrivalStamp(pad, compositor) : GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return;
+  GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+  GST_BUFFER_PTS(buffer) = pts;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(buffer) = GST_CLOCK_TIME_NONE;
+  GST_PAD_PROBE_INFO_DATA(info) = buffer;
+}
+
+// Upstream latency queries of a compositor input: live, none (frames are stamped on arrival).
+GstPadProbeReturn AnswerInputLatency(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstQuery* query = GST_PAD_PROBE_INFO_QUERY(info);
+  if (!query || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return GST_PAD_PROBE_OK;
+  gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+GstPadProbeReturn OnBackgroundFrame(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+  StampOnArrival(pad, info);
+  return GST_PAD_PROBE_OK;
+}
+
+void WatchCompositorInput(GstPad* pad) {
+  gst_pad_add_probe(
+      pad,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PUSH),
+      &AnswerInputLatency, nullptr, nullptr);
 }
 
 }  // namespace
@@ -188,11 +262,11 @@ Status VideoMixer::Impl::Build() {
   // Output timestamps start at the first input buffer. With "zero" the live compositor
   // occasionally never produced a first frame when it started (measured: ~1 start in 15).
   gst_util_set_object_arg(G_OBJECT(compositor), "start-time-selection", "first");
-  // Upstream slots report their jitter buffer latency; decoding adds a little more. Slots that
-  // never received data are not waited for.
-  g_object_set(compositor, "ignore-inactive-pads", TRUE, "latency",
-               static_cast<guint64>(30 * GST_MSECOND), "min-upstream-latency",
-               static_cast<guint64>((config.jitter_latency_ms + 40) * GST_MSECOND), nullptr);
+  // Inputs report no latency and are stamped on arrival (StampOnArrival), so output frame
+  // [t, t + 1/fps) is composed at t + 1/fps (videoaggregator's own latency) from the newest frame
+  // of each input. Slots that never received data are skipped.
+  g_object_set(compositor, "ignore-inactive-pads", TRUE, "latency", static_cast<guint64>(0),
+               "min-upstream-latency", static_cast<guint64>(0), nullptr);
 
   // Black live background: keeps the canvas running at `fps` with no venue at all. Tiny and
   // transparent: the compositor's own black background does the filling.
@@ -209,6 +283,8 @@ Status VideoMixer::Impl::Build() {
   GstPad* bg_src = gst_element_get_static_pad(*bg_caps, "src");
   GstPad* bg_sink = gst_element_request_pad_simple(compositor, "sink_%u");
   g_object_set(bg_sink, "alpha", 0.0, "zorder", 0u, nullptr);
+  WatchCompositorInput(bg_sink);
+  gst_pad_add_probe(bg_sink, GST_PAD_PROBE_TYPE_BUFFER, &OnBackgroundFrame, nullptr, nullptr);
   const bool bg_linked = gst_pad_link(bg_src, bg_sink) == GST_PAD_LINK_OK;
   gst_object_unref(bg_src);
   gst_object_unref(bg_sink);
@@ -308,6 +384,7 @@ Status VideoMixer::Impl::LinkSlotLocked(Slot& slot) {
       pad,
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
       &Impl::OnCompositorPadData, &slot, nullptr);
+  WatchCompositorInput(pad);
   GstPad* src = gst_element_get_static_pad(slot.overlay, "src");
   const bool linked = gst_pad_link(src, pad) == GST_PAD_LINK_OK;
   gst_object_unref(src);
@@ -409,17 +486,20 @@ GstPadProbeReturn VideoMixer::Impl::OnCompositorPadData(GstPad* pad, GstPadProbe
     return GST_PAD_PROBE_DROP;
   }
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-  std::lock_guard lock(slot.alpha_mu);
-  const uint64_t current = slot.generation.load();
-  // Frames of a venue the slot no longer carries, or from before its keyframe, never show.
-  if (current == 0 || slot.arrived.load() != current) return GST_PAD_PROBE_DROP;
-  if (slot.shown.load() != current) {
-    if (!buffer || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT))
-      return GST_PAD_PROBE_DROP;
-    slot.shown = current;
-    g_object_set(pad, "alpha", 1.0, nullptr);
+  {
+    std::lock_guard lock(slot.alpha_mu);
+    const uint64_t current = slot.generation.load();
+    // Frames of a venue the slot no longer carries, or from before its keyframe, never show.
+    if (current == 0 || slot.arrived.load() != current) return GST_PAD_PROBE_DROP;
+    if (slot.shown.load() != current) {
+      if (!buffer || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+        return GST_PAD_PROBE_DROP;
+      slot.shown = current;
+      g_object_set(pad, "alpha", 1.0, nullptr);
+    }
   }
   slot.frames++;
+  StampOnArrival(pad, info);
   return GST_PAD_PROBE_OK;
 }
 
