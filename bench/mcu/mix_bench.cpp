@@ -304,7 +304,10 @@ Status Rig::Setup(ClipLibrary& clips) {
   mcu::conference::ConferenceConfig config;
   config.id = "bench-mix";
   config.layout = std::string(mcu::media::LayoutName(layout_));
-  if (o_.audio_jitter_ticks) config.audio.jitter_delay_ticks = *o_.audio_jitter_ticks;
+  if (o_.audio_jitter_ticks) {  // a fixed delay, for experiments
+    config.audio.adaptive_delay = false;
+    config.audio.jitter_delay_ticks = *o_.audio_jitter_ticks;
+  }
   if (o_.video_jitter_ms) config.video.jitter_latency_ms = *o_.video_jitter_ms;
   auto conference = mcu::conference::Conference::Create(config);
   if (!conference) return conference.error();

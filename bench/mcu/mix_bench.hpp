@@ -36,7 +36,8 @@ struct MixBenchOptions {
   double baseline_seconds = 2;  // media seconds the baseline processes
   std::string baseline_decoder = "openh264dec";
   double clip_seconds = 4;  // length of each pre-encoded clip (looped)
-  // The engine's audio jitter delay (MixerConfig::jitter_delay_ticks); unset = its default.
+  // A fixed audio playout delay (MixerConfig::jitter_delay_ticks, adaptive_delay off); unset =
+  // the engine's default (adaptive).
   std::optional<int> audio_jitter_ticks;
   // The video mixer's per-slot jitter buffer (VideoMixerConfig::jitter_latency_ms); unset =
   // default.

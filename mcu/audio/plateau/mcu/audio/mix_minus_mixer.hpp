@@ -9,15 +9,19 @@
 //
 // Time: the mixer has no clock of its own. The caller calls Tick() once per 20 ms of wall time
 // (if it falls behind, it calls Tick() repeatedly to catch up); every duration in MixerConfig is
-// counted in ticks of 20 ms of audio. Tests therefore run without sleeping.
+// counted in ticks of 20 ms of audio. PushOpus() and Tick() take the steady-clock time of the
+// packet's arrival and of the tick (default: now); the adaptive playout delay is planned from
+// them. Tests pass simulated times and therefore run without sleeping.
 //
 // Threads: PushOpus() may be called from any thread, concurrently with everything else (it copies
 // the payload into a small bounded per-venue inbox under a mutex). Every other member function
 // must be called from one owner thread (the conference's media thread or strand).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,17 +37,28 @@ namespace plateau::mcu::audio {
 // The caller's name for a venue (a slot index or the venue's SSRC: anything unique in the mixer).
 using VenueId = std::uint32_t;
 
+// Arrival and tick times.
+using MixerClock = std::chrono::steady_clock;
+
 // kSampleRate (48 kHz), kFrameSamples (960 = 20 ms = one Tick), kMaxOpusPayload: opus_codec.hpp.
 
 struct MixerConfig {
   int speakers = 3;                   // K: how many of the loudest venues are mixed
   double voice_threshold_dbov = -50;  // a venue below this (smoothed) level never becomes a speaker
   // Floor contests compare activity: the mean frame level (dB) over the last challenge_ticks.
-  double hysteresis_db = 6;       // a challenger's activity must beat a speaker's by this ...
-  int challenge_ticks = 10;       // ... averaged over this many ticks (200 ms)
-  int hold_ticks = 50;            // a new speaker keeps its slot at least this long (1 s)
-  int release_ticks = 100;        // a speaker below the threshold this long frees its slot (2 s)
-  int jitter_delay_ticks = 1;     // playout waits this many ticks after a talk spurt's first packet
+  double hysteresis_db = 6;  // a challenger's activity must beat a speaker's by this ...
+  int challenge_ticks = 10;  // ... averaged over this many ticks (200 ms)
+  int hold_ticks = 50;       // a new speaker keeps its slot at least this long (1 s)
+  int release_ticks = 100;   // a speaker below the threshold this long frees its slot (2 s)
+  // Playout delay: a talk spurt's first packet is played this many ticks after the tick that
+  // drains it. Adaptive (default): chosen per venue at each spurt's start from the venue's
+  // measured arrival jitter and arrival phase against the tick, within [min, max]; raised during
+  // a spurt when a packet arrives after its audio was concealed, lowered by one frame in quiet
+  // audio when the arrivals show a whole tick to spare. Fixed: always jitter_delay_ticks.
+  bool adaptive_delay = true;
+  int jitter_delay_ticks = 1;  // the fixed delay (adaptive_delay = false)
+  int min_delay_ticks = 0;     // adaptive bounds
+  int max_delay_ticks = 5;
   int max_queue_ticks = 10;       // queued audio beyond this (200 ms) is dropped to catch up
   int idle_after_missing = 10;    // after this many missing frames a venue stops concealing
   int bitrate_bps = 32000;        // per encoded stream (mono)
@@ -94,12 +109,17 @@ struct VenueAudioStats {
   std::uint64_t malformed = 0;       // invalid Opus (at PushOpus or at decode), dropped
   std::uint64_t inbox_overflow = 0;  // dropped because the owner thread did not drain in time
   std::uint64_t late = 0;            // arrived after their playout time, dropped
+  std::uint64_t stretches = 0;       // late packets played by raising the delay mid-spurt
+  std::uint64_t shrinks = 0;         // 20 ms frames skipped to lower the delay mid-spurt
   std::uint64_t duplicates = 0;      // same timestamp already queued, dropped
   std::uint64_t queue_overflow = 0;  // dropped to keep the jitter queue within max_queue_ticks
   std::uint64_t frames_decoded = 0;  // 20 ms frames decoded from real packets
   std::uint64_t fec_frames = 0;      // frames recovered from the next packet's in-band FEC
   std::uint64_t plc_frames = 0;      // frames concealed (packet missing, no FEC)
   std::uint64_t resyncs = 0;         // timestamp jumps over 1 s: the stream restarted
+  int delay_ticks = 0;               // current playout delay (ticks after the draining tick)
+  double jitter_ms = 0;              // RFC 3550 interarrival jitter of the venue's packets
+  double jitter_spread_ms = 0;       // 97th percentile of arrival delay over its minimum (~10 s)
   double level_dbov = -127;
   bool speaker = false;
   bool muted = false;
@@ -139,13 +159,16 @@ class MixMinusMixer {
   Status SetMuted(VenueId venue, bool muted);
 
   // Any thread. One RTP packet's Opus payload (RFC 7587) with its RTP timestamp (48 kHz) and
-  // sequence number. The payload is copied; nothing is kept after return.
+  // sequence number, received at `arrival` (pass the socket's receive time when known). The
+  // payload is copied; nothing is kept after return.
   PushResult PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
-                      std::span<const std::uint8_t> payload);
+                      std::span<const std::uint8_t> payload,
+                      MixerClock::time_point arrival = MixerClock::now());
 
   // Owner thread, every 20 ms: drains the inboxes, takes each venue's next 20 ms frame from its
   // jitter queue (decode, in-band FEC or PLC), measures levels, picks speakers, mixes, encodes.
-  const MixTick& Tick();
+  // `now` is when the inboxes are drained (catch-up ticks may share one time).
+  const MixTick& Tick(MixerClock::time_point now = MixerClock::now());
 
   const MixerConfig& config() const { return config_; }
   std::size_t encoder_count() const;
@@ -158,8 +181,14 @@ class MixMinusMixer {
 
   void DrainInbox(Venue& v);
   void Enqueue(Venue& v, std::uint32_t rtp_timestamp, std::vector<std::uint8_t> payload,
-               int samples);
+               int samples, double arrival_ms, double transit_ms);
+  int ChooseDelay(const Venue& v, double arrival_ms, double transit_ms) const;
+  bool TryStretch(Venue& v, std::int64_t u, double transit_ms);
+  bool ShouldShrink(const Venue& v) const;
+  bool Fill(Venue& v, std::size_t samples);
   void NextFrame(Venue& v);
+  void UpdateTickClock(MixerClock::time_point now);
+  double TickRefMs() const;
   void UpdateLevel(Venue& v);
   void SelectSpeakers();
   void SelectDominant();
@@ -179,6 +208,11 @@ class MixMinusMixer {
   std::optional<VenueId> dominant_;
   std::uint64_t dominant_since_ = 0;
   std::uint64_t tick_ = 0;
+  // The earliest drain time seen for the tick grid (ms, tick 0's time): the minimum of
+  // (tick time - tick x 20 ms) over the last 50..100 ticks, so a late tick does not make
+  // arrivals look earlier than they are.
+  double grid_cur_ = std::numeric_limits<double>::infinity();
+  double grid_prev_ = std::numeric_limits<double>::infinity();
   std::uint64_t encodes_ = 0;
   std::uint64_t speaker_changes_ = 0;
   MixTick out_;
