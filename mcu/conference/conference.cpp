@@ -6,6 +6,7 @@
 //               (tier streaming threads, PushRtp callers). Taken inside mu_ only to publish.
 #include "plateau/mcu/conference/conference.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -55,6 +56,7 @@ struct Carrier {
   std::shared_ptr<ExternalEndpoint> external;            // or external
   uint8_t video_pt = 96;
   uint8_t audio_pt = 111;
+  VenueMedia media;  // what the venue sends and receives over this carrier
 };
 
 // One venue as the media threads see it. Immutable; replaced on change.
@@ -298,7 +300,7 @@ class ConferenceImpl final : public Conference {
     }
     c.packets_in.fetch_add(1, std::memory_order_relaxed);
     c.bytes_in.fetch_add(bytes.size(), std::memory_order_relaxed);
-    OnMedia(*route, *packet, kind);
+    OnMedia(*route, *packet, kind, Clock::now());
   }
 
   void OnKeyframeRequest(const std::string& venue) override {
@@ -321,14 +323,29 @@ class ConferenceImpl final : public Conference {
     std::lock_guard lock(mu_);
     auto it = venues_.find(venue);
     if (it == venues_.end()) return UnknownVenue(venue).error();
-    if (Status s = audio_->SetMuted(it->second->audio_id, muted); !s) return s;
+    // A venue that sends no audio stays muted in the mixer whatever the operator says.
+    if (Status s =
+            audio_->SetMuted(it->second->audio_id, muted || !it->second->carrier.media.sends_audio);
+        !s)
+      return s;
     it->second->muted = muted;
     return Status::Ok();
   }
 
   Status SetVenueOrder(const std::vector<std::string>& venues) override {
     std::lock_guard lock(mu_);
-    if (Status s = video_->SetVenueOrder(venues); !s) return s;
+    // Every venue of the conference once; the video layout orders those with a tile.
+    std::vector<std::string> sorted = venues;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::string> all;
+    for (const auto& [id, v] : venues_) all.push_back(id);  // map order: sorted
+    if (sorted != all)
+      return Error{"bad_order", "the order must list every venue of the conference exactly once"};
+    std::vector<std::string> tiled;
+    for (const auto& id : venues) {
+      if (venues_.at(id)->carrier.media.sends_video) tiled.push_back(id);
+    }
+    if (Status s = video_->SetVenueOrder(tiled); !s) return s;
     NotifyLayoutLocked();
     return Status::Ok();
   }
@@ -336,6 +353,8 @@ class ConferenceImpl final : public Conference {
   Status PinSpeaker(const std::optional<std::string>& venue) override {
     std::lock_guard lock(mu_);
     if (venue && !venues_.count(*venue)) return UnknownVenue(*venue).error();
+    if (venue && !HasTileLocked(*venue))
+      return Err("no_video", "venue " + *venue + " sends no video: it has no tile to pin");
     pinned_ = venue;
     if (Status s = video_->SetSpeaker(pinned_ ? pinned_ : dominant_); !s) return s;
     NotifyLayoutLocked();
@@ -378,6 +397,28 @@ class ConferenceImpl final : public Conference {
     return Err("unknown_venue", "no venue " + venue + " in this conference");
   }
 
+  // A venue that sends video has a tile in the video layout; others are not in it.
+  Status AddTileLocked(const VenueSpec& spec, const VenueMedia& media) {
+    if (!media.sends_video) return Status::Ok();
+    return video_->AddVenue(spec.id, spec.name.empty() ? spec.id : spec.name);
+  }
+
+  bool HasTileLocked(const std::string& venue) const {
+    auto it = venues_.find(venue);
+    return it != venues_.end() && it->second->carrier.media.sends_video;
+  }
+
+  // Muted in the audio mixer: by the operator, or because it sends no audio (never a speaker).
+  static bool MixerMuted(const VenueState& v) { return v.muted || !v.carrier.media.sends_audio; }
+
+  static std::string MediaName(const VenueMedia& m) {
+    auto dir = [](bool send, bool receive) {
+      return send ? (receive ? "sendrecv" : "sendonly") : (receive ? "recvonly" : "none");
+    };
+    return std::string("video ") + dir(m.sends_video, m.receives_video) + ", audio " +
+           dir(m.sends_audio, m.receives_audio);
+  }
+
   uint32_t NewSsrc() {
     std::uniform_int_distribution<uint32_t> dist(1, 0xFFFFFFFFu);
     for (;;) {
@@ -417,8 +458,13 @@ class ConferenceImpl final : public Conference {
   }
 
   Result<Carrier> MakeSdesCarrier(const VenueState& v, const SdesEndpoint& endpoint) {
-    if (endpoint.video_payload_type > 127 || endpoint.audio_payload_type > 127 ||
-        endpoint.video_payload_type == endpoint.audio_payload_type)
+    const VenueMedia& media = endpoint.media;
+    const bool video = media.sends_video || media.receives_video;
+    // A venue with no media at all (every line inactive) keeps a transport for its RTCP.
+    const bool audio = media.sends_audio || media.receives_audio || !video;
+    if ((video && endpoint.video_payload_type > 127) ||
+        (audio && endpoint.audio_payload_type > 127) ||
+        (video && audio && endpoint.video_payload_type == endpoint.audio_payload_type))
       return Err("bad_payload_type",
                  "video and audio payload types must differ and be 0..127 (got " +
                      std::to_string(endpoint.video_payload_type) + " and " +
@@ -430,8 +476,13 @@ class ConferenceImpl final : public Conference {
     tc.remote = endpoint.remote;
     tc.send_key = endpoint.send_key;
     tc.receive_key = endpoint.receive_key;
-    tc.payload_types = {{endpoint.video_payload_type, transport::MediaKind::kVideo, 90000},
-                        {endpoint.audio_payload_type, transport::MediaKind::kAudio, 48000}};
+    tc.payload_types.clear();
+    if (video)
+      tc.payload_types.push_back(
+          {endpoint.video_payload_type, transport::MediaKind::kVideo, 90000});
+    if (audio)
+      tc.payload_types.push_back(
+          {endpoint.audio_payload_type, transport::MediaKind::kAudio, 48000});
     tc.cname = "plateau-" + config_.id;
     transport::VenueTransportCallbacks cb;
     auto route = std::make_shared<Route>();
@@ -441,7 +492,7 @@ class ConferenceImpl final : public Conference {
     route->video_ssrc = v.video_ssrc;
     route->counters = v.counters;
     cb.on_rtp = [this, route](const rtp::RtpPacket& p, const transport::RtpArrival& a) {
-      OnMedia(*route, p, a.kind);
+      OnMedia(*route, p, a.kind, Clock::time_point(std::chrono::microseconds(a.arrival_us)));
     };
     cb.on_keyframe_request = [counters = v.counters](uint32_t) { counters->tier_keyframe = true; };
     auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb));
@@ -454,6 +505,7 @@ class ConferenceImpl final : public Conference {
     c.transport = std::move(t.value());
     c.video_pt = endpoint.video_payload_type;
     c.audio_pt = endpoint.audio_payload_type;
+    c.media = media;
     return c;
   }
 
@@ -472,22 +524,22 @@ class ConferenceImpl final : public Conference {
       used_ssrcs_.erase(v->video_ssrc);
       used_ssrcs_.erase(v->audio_ssrc);
     };
-    if (Status s = video_->AddVenue(v->spec.id, v->spec.name.empty() ? v->spec.id : v->spec.name);
-        !s) {
+    if (Status s = AddTileLocked(v->spec, v->carrier.media); !s) {
       undo();
       return s.error();
     }
     if (Status s = audio_->AddVenue(v->audio_id); !s) {
-      (void)video_->RemoveVenue(v->spec.id);
+      if (v->carrier.media.sends_video) (void)video_->RemoveVenue(v->spec.id);
       undo();
       return s.error();
     }
-    if (v->muted) (void)audio_->SetMuted(v->audio_id, true);
+    if (MixerMuted(*v)) (void)audio_->SetMuted(v->audio_id, true);
     VenueMediaInfo info = InfoOf(*v);
     log::Info("conference.venue_added", {{"conference", config_.id},
                                          {"venue", v->spec.id},
                                          {"tier", info.tier},
                                          {"carrier", v->carrier.transport ? "sdes" : "external"},
+                                         {"media", MediaName(v->carrier.media)},
                                          {"port", info.local ? info.local->port() : 0}});
     by_audio_[v->audio_id] = v.get();
     venues_[v->spec.id] = std::move(v);
@@ -510,19 +562,38 @@ class ConferenceImpl final : public Conference {
   }
 
   Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known) {
+    // The tile follows what the venue sends now (a venue whose camera came back gets one).
+    const bool had_video = v.carrier.media.sends_video;
+    bool unpinned = false;
+    if (carrier.media.sends_video && !had_video) {
+      if (Status s = AddTileLocked(v.spec, carrier.media); !s) {
+        if (carrier.transport) carrier.transport->Close();
+        return s.error();
+      }
+    } else if (!carrier.media.sends_video && had_video) {
+      (void)video_->RemoveVenue(v.spec.id);  // also leaves the large pane if it was there
+      if (pinned_ == v.spec.id) {
+        pinned_.reset();
+        unpinned = true;
+      }
+    }
     Retire(v);
     Carrier old = std::move(v.carrier);
     v.carrier = std::move(carrier);
+    (void)audio_->SetMuted(v.audio_id, MixerMuted(v));
+    if (unpinned && dominant_ && HasTileLocked(*dominant_)) (void)video_->SetSpeaker(dominant_);
     v.counters->seen_input = false;
     v.counters->keyframe_on_input = true;
     v.counters->tier_keyframe = remote_known;
     v.audio_out->Restart(v.carrier.audio_pt);
     PublishRoutesLocked();
+    if (had_video != v.carrier.media.sends_video) NotifyLayoutLocked();
     if (old.transport) old.transport->Close();
     log::Info("conference.venue_reconnected",
               {{"conference", config_.id},
                {"venue", v.spec.id},
-               {"carrier", v.carrier.transport ? "sdes" : "external"}});
+               {"carrier", v.carrier.transport ? "sdes" : "external"},
+               {"media", MediaName(v.carrier.media)}});
     return InfoOf(v);
   }
 
@@ -558,8 +629,15 @@ class ConferenceImpl final : public Conference {
   // ---- Media paths ----
 
   // Inbound plain RTP of a venue (io thread for SDES, the carrier's thread for external).
-  void OnMedia(const Route& route, const rtp::RtpPacket& p, transport::MediaKind kind) {
+  // `arrival`: when the datagram was read (the audio mixer plans its playout delay from it).
+  void OnMedia(const Route& route, const rtp::RtpPacket& p, transport::MediaKind kind,
+               Clock::time_point arrival) {
     Counters& c = *route.counters;
+    const VenueMedia& media = route.carrier.media;
+    if (!(kind == transport::MediaKind::kVideo ? media.sends_video : media.sends_audio)) {
+      c.dropped.fetch_add(1, std::memory_order_relaxed);  // not negotiated (or recvonly)
+      return;
+    }
     if (!c.seen_input.exchange(true)) {
       c.tier_keyframe = true;  // its address is known now: start it with a keyframe
       if (c.keyframe_on_input.exchange(false))
@@ -570,7 +648,7 @@ class ConferenceImpl final : public Conference {
       return;
     }
     const auto r =
-        audio_->PushOpus(route.audio_id, p.timestamp(), p.sequence_number(), p.payload());
+        audio_->PushOpus(route.audio_id, p.timestamp(), p.sequence_number(), p.payload(), arrival);
     if (r != audio::PushResult::kQueued) c.dropped.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -579,6 +657,7 @@ class ConferenceImpl final : public Conference {
     auto routes = LoadRoutes();
     if (p.tier >= routes->by_tier.size()) return;
     for (const auto& route : routes->by_tier[p.tier]) {
+      if (!route->carrier.media.receives_video) continue;
       std::vector<uint8_t> out(p.rtp.begin(), p.rtp.end());
       if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
       route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
@@ -633,6 +712,7 @@ class ConferenceImpl final : public Conference {
       auto it = by_audio_.find(out.venue);
       if (it == by_audio_.end() || !out.frame || out.frame->opus.empty()) continue;
       VenueState& v = *it->second;
+      if (!v.carrier.media.receives_audio) continue;
       auto packet = v.audio_out->Packetize(out.frame->opus, out.frame->timestamp);
       v.counters->packets_out.fetch_add(1, std::memory_order_relaxed);
       v.counters->bytes_out.fetch_add(packet.size(), std::memory_order_relaxed);
@@ -653,8 +733,9 @@ class ConferenceImpl final : public Conference {
     if (now == dominant_) return;
     dominant_ = now;
     NotifySpeakerLocked();
-    // Voice activation moves the large pane; nobody speaking leaves the last speaker there.
-    if (!pinned_ && dominant_) {
+    // Voice activation moves the large pane; nobody speaking (or a speaker without video) leaves
+    // the last speaker there.
+    if (!pinned_ && dominant_ && HasTileLocked(*dominant_)) {
       if (video_->SetSpeaker(dominant_)) NotifyLayoutLocked();
     }
   }
@@ -667,7 +748,9 @@ class ConferenceImpl final : public Conference {
         std::chrono::milliseconds(std::max(0, config_.video.tier_keyframe_min_interval_ms));
     std::vector<bool> wanted(config_.video.tiers.size(), false);
     for (const auto& [id, v] : venues_) {
-      if (v->counters->tier_keyframe.load(std::memory_order_relaxed)) wanted[v->tier] = true;
+      if (v->carrier.media.receives_video &&
+          v->counters->tier_keyframe.load(std::memory_order_relaxed))
+        wanted[v->tier] = true;
     }
     for (size_t tier = 0; tier < wanted.size(); ++tier) {
       if (!wanted[tier] || now - tier_last_forced_[tier] < min_interval) continue;
@@ -702,7 +785,9 @@ class ConferenceImpl final : public Conference {
   }
 
   media::LayoutKind EffectiveLayoutLocked() const {
-    return requested_layout_ == media::LayoutKind::kAuto ? media::AutoLayoutFor(venues_.size())
+    size_t tiled = 0;
+    for (const auto& [id, v] : venues_) tiled += v->carrier.media.sends_video ? 1 : 0;
+    return requested_layout_ == media::LayoutKind::kAuto ? media::AutoLayoutFor(tiled)
                                                          : requested_layout_;
   }
 
@@ -723,7 +808,15 @@ class ConferenceImpl final : public Conference {
 
     std::map<audio::VenueId, const audio::VenueAudioStats*> audio_by_id;
     for (const auto& a : audio.per_venue) audio_by_id[a.venue] = &a;
-    for (const auto& vv : out.video.venues) {  // venue order
+    // Venue order (the video layout's), then the venues without a tile by id.
+    std::vector<media::VenueVideoStats> order = out.video.venues;
+    for (const auto& [id, v] : venues_) {
+      if (v->carrier.media.sends_video) continue;
+      media::VenueVideoStats none;
+      none.venue = id;
+      order.push_back(std::move(none));
+    }
+    for (const auto& vv : order) {
       auto it = venues_.find(vv.venue);
       if (it == venues_.end()) continue;
       const VenueState& v = *it->second;
@@ -734,6 +827,7 @@ class ConferenceImpl final : public Conference {
       s.tier = config_.video.tiers[v.tier].name;
       s.external = v.carrier.external != nullptr;
       s.muted = v.muted;
+      s.media = v.carrier.media;
       uint64_t dropped = v.retired.dropped + c.dropped.load() + vv.malformed;
       s.packets_in = v.retired.packets_in;
       s.bytes_in = v.retired.bytes_in;
@@ -768,6 +862,8 @@ class ConferenceImpl final : public Conference {
       if (auto a = audio_by_id.find(v.audio_id); a != audio_by_id.end()) {
         s.level_dbov = a->second->level_dbov;
         s.speaking = a->second->speaker;
+        s.audio_delay_ticks = a->second->delay_ticks;
+        s.audio_jitter_ms = a->second->jitter_ms;
         dropped += a->second->malformed + a->second->inbox_overflow;
       }
       s.dropped_packets = dropped;

@@ -1,5 +1,7 @@
 #include "plateau/signaling/client/terminal_call.hpp"
 
+#include <optional>
+#include <string>
 #include <type_traits>
 
 namespace plateau::signaling::client {
@@ -158,9 +160,27 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
           if (remote->port == 0) {
             return Fail(Error{"media_refused", "the server refused our media (port 0)"}, &out);
           }
+          // RFC 4568 7.1.2: the answer's a=crypto tag names the offered alternative it took, and
+          // must carry the same suite; that alternative's key is what we send with.
+          sdp::SdesDescription local = *offered_;
+          const auto& answered = remote->crypto;
+          std::optional<mcu::transport::CryptoAttribute> chosen;
+          if (local.crypto.tag == answered.tag) chosen = local.crypto;
+          for (const auto& alternative : local.crypto_alternatives)
+            if (!chosen && alternative.tag == answered.tag) chosen = alternative;
+          if (!chosen || chosen->key.profile != answered.key.profile) {
+            return Fail(
+                Error{"bad_answer",
+                      "the server's answer takes a=crypto tag " + std::to_string(answered.tag) +
+                          " with " + std::string(mcu::transport::ToString(answered.key.profile)) +
+                          ", which is not one of the alternatives we offered"},
+                &out);
+          }
+          local.crypto = *chosen;
+          local.crypto_alternatives.clear();
           offer_id_.clear();
           snap_.state = CallState::kInCall;
-          out.push_back(StartMedia{*offered_, *remote, ++snap_.generation});
+          out.push_back(StartMedia{std::move(local), *remote, ++snap_.generation});
         } else if constexpr (std::is_same_v<T, p::Offer>) {
           if (!seated_) return;
           auto remote = sdp::ParseSdes(m.sdp);
@@ -205,7 +225,8 @@ std::vector<CallAction> TerminalCall::OnLocalPrepared(sdp::SdesDescription local
     // Answering the server's offer: our answer goes out and media restarts at once.
     sdp::SdesDescription remote = *pending_remote_offer_;
     pending_remote_offer_.reset();
-    local.direction = sdp::AnswerDirection(remote.direction);
+    local.video_direction = sdp::AnswerDirection(remote.video_direction);
+    local.audio_direction = sdp::AnswerDirection(remote.audio_direction);
     out.push_back(
         SendMessage{p::ClientMessage{nullptr, p::Answer{sdp::FormatSdes(local), nullptr}}});
     snap_.state = CallState::kInCall;

@@ -149,8 +149,12 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
     local.port = media_port;
     local.video_payload_type = config.video_payload_type;
     local.audio_payload_type = config.audio_payload_type;
-    local.direction = sdp::Direction::kSendRecv;
-    local.crypto = tr::MakeCryptoAttribute();  // a NEW key for every offer
+    local.SetDirection(sdp::Direction::kSendRecv);
+    // NEW keys for every offer. AEAD_AES_128_GCM first: with Debian's libsrtp2 (NSS) it costs a
+    // fraction of AES_CM + HMAC per packet on both ends (docs/media-transport.md); AES_CM second
+    // for an MCU without GCM. The answer's tag says which one the server took.
+    local.crypto = tr::MakeCryptoAttribute(tr::SrtpProfile::kAeadAes128Gcm, 1);
+    local.crypto_alternatives = {tr::MakeCryptoAttribute(tr::SrtpProfile::kAesCm128HmacSha1_80, 2)};
     Apply(call.OnLocalPrepared(std::move(local)));
   }
 

@@ -56,6 +56,40 @@ std::string Describe(const Error& e) {
   return e.message + " (" + e.code + ")";
 }
 
+// What the venue sends and receives, from its offer: a kind without a used m-line neither way;
+// otherwise the line's direction, seen from the venue (sendonly: it sends, gets nothing back).
+conf::VenueMedia MediaOf(const sdp::SdesDescription& offer) {
+  auto sends = [](sdp::Direction d) {
+    return d == sdp::Direction::kSendRecv || d == sdp::Direction::kSendOnly;
+  };
+  auto receives = [](sdp::Direction d) {
+    return d == sdp::Direction::kSendRecv || d == sdp::Direction::kRecvOnly;
+  };
+  conf::VenueMedia m;
+  const bool video = offer.video_payload_type.has_value();
+  const bool audio = offer.audio_payload_type.has_value();
+  m.sends_video = video && sends(offer.video_direction);
+  m.receives_video = video && receives(offer.video_direction);
+  m.sends_audio = audio && sends(offer.audio_direction);
+  m.receives_audio = audio && receives(offer.audio_direction);
+  return m;
+}
+
+std::string Describe(const sdp::SdesDescription& d) {
+  std::string out;
+  for (const auto& l : d.lines) {
+    if (!out.empty()) out += ", ";
+    out += l.media;
+    if (l.use == sdp::LineUse::kRejected) {
+      out += " rejected";
+    } else {
+      out += " " + std::string(sdp::ToString(l.use == sdp::LineUse::kVideo ? d.video_direction
+                                                                           : d.audio_direction));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // One venue in the engine, as negotiated.
@@ -266,10 +300,13 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
   endpoint.remote = remote;
   endpoint.send_key = server_crypto.key;
   endpoint.receive_key = offer->crypto.key;
+  // A kind the venue did not offer (or that was rejected) is neither sent nor received: its
+  // payload type is not used.
   endpoint.video_payload_type =
       offer->video_payload_type.value_or(config_.conference.video_payload_type);
   endpoint.audio_payload_type =
       offer->audio_payload_type.value_or(config_.conference.audio_payload_type);
+  endpoint.media = MediaOf(*offer);
   const std::string tier = TierFor(seat.profile);
   auto info = existing ? room.conference->ReconnectVenue(seat.venue, endpoint)
                        : room.conference->AddVenue(
@@ -293,19 +330,26 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
   ++leg.session_version;
   if (previous) previous->Close();  // the venue moved from WebRTC to SDES
 
-  sdp::SdesDescription a;
+  // RFC 3264 6: the offer's m-lines in order, the unusable ones with port 0.
+  sdp::SdesDescription a = sdp::AnswerTo(*offer);
   a.session_id = leg.session_id;
   a.session_version = leg.session_version;
   a.address = config_.media_address;
   a.port = info->local->port();
-  a.video_payload_type = offer->video_payload_type;
-  a.audio_payload_type = offer->audio_payload_type;
-  a.direction = sdp::AnswerDirection(offer->direction);
   a.crypto = server_crypto;
+  for (const auto& l : offer->lines) {
+    if (l.use != sdp::LineUse::kRejected) continue;
+    log::Info("media.sdes_line_rejected", {{"conference", seat.conference},
+                                           {"venue", seat.venue},
+                                           {"media", l.media},
+                                           {"mid", l.mid},
+                                           {"reason", l.reason}});
+  }
   log::Info("media.sdes_answered",
             {{"conference", seat.conference},
              {"venue", seat.venue},
              {"tier", info->tier},
+             {"media", Describe(*offer)},
              {"reconnect", existing != nullptr},
              {"local", config_.media_address + ":" + std::to_string(a.port)},
              {"remote", remote ? offer->address + ":" + std::to_string(offer->port)

@@ -1,5 +1,6 @@
 #include "plateau/signaling/sdes_sdp.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -53,6 +54,13 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 bool IStartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
+}
+
+bool IContains(std::string_view s, std::string_view part) {
+  for (size_t i = 0; i + part.size() <= s.size(); ++i) {
+    if (IEquals(s.substr(i, part.size()), part)) return true;
+  }
+  return false;
 }
 
 template <typename T>
@@ -131,9 +139,11 @@ struct Rtpmap {
   std::string_view channels;
 };
 
+// One a=crypto alternative: parsed, or why it is unusable (RFC 4568 7.1.1: skipped).
 struct CryptoLine {
   size_t line = 0;
-  tr::CryptoAttribute attribute;
+  std::optional<tr::CryptoAttribute> attribute;
+  std::string error;
 };
 
 struct MediaSection {
@@ -141,7 +151,9 @@ struct MediaSection {
   std::string_view media;
   uint16_t port = 0;
   std::string_view proto;
+  std::string_view first_format;  // as written (kept for the port-0 echo of a rejected line)
   std::vector<uint8_t> formats;
+  std::optional<std::string_view> mid;
   std::optional<std::string> address;
   size_t address_line = 0;
   std::map<uint8_t, Rtpmap> rtpmaps;
@@ -164,13 +176,35 @@ bool HasPacketizationMode1(std::string_view params) {
   return false;
 }
 
+// Media, proto and the kept format are echoed in answers: bounded so an answer stays small.
+constexpr size_t kMaxToken = 64;
+constexpr size_t kMaxMid = 32;
+
+// RFC 4566 token characters (an a=mid identification-tag, RFC 5888).
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`{|}~").find(c) == std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
 Status ParseMediaLine(size_t line, std::string_view value, MediaSection* m) {
   const auto f = Fields(value);
   if (f.size() < 4) {
     return Bad(line, "m= must be \"<media> <port> <proto> <formats>\", got " + Quote(value));
   }
+  for (size_t i : {size_t{0}, size_t{2}, size_t{3}}) {
+    if (f[i].size() > kMaxToken) {
+      return Bad(line, "the m= field " + Quote(f[i]) + " is longer than " +
+                           std::to_string(kMaxToken) + " characters");
+    }
+  }
   m->line = line;
   m->media = f[0];
+  m->first_format = f[3];
   if (f[1].find('/') != std::string_view::npos) {
     return Bad(line, "port counts (" + Quote(f[1]) + ") are not supported");
   }
@@ -234,45 +268,88 @@ Status ParseMediaAttribute(size_t line, std::string_view a, MediaSection* m) {
   }
   if (a.starts_with("crypto:")) {
     auto c = tr::ParseCryptoAttribute(a.substr(7));
-    if (!c) return Bad(line, "a=crypto: " + c.error().message);
-    m->cryptos.push_back({line, std::move(*c)});
+    if (c) {
+      m->cryptos.push_back({line, std::move(*c), {}});
+    } else {
+      m->cryptos.push_back({line, std::nullopt, c.error().message});
+    }
     return Status::Ok();
   }
-  return Status::Ok();  // mid, rtcp-fb, ssrc, ptime, ...: not needed for SDES
+  if (a.starts_with("mid:")) {
+    const std::string_view mid = Trim(a.substr(4));
+    if (m->mid) return Bad(line, "a second a=mid in one media section");
+    if (!IsToken(mid) || mid.size() > kMaxMid) {
+      return Bad(line, "a=mid must be 1.." + std::to_string(kMaxMid) +
+                           " token characters (RFC 5888), got " + Quote(mid));
+    }
+    m->mid = mid;
+    return Status::Ok();
+  }
+  return Status::Ok();  // rtcp-fb, ssrc, ptime, ...: not needed for SDES
 }
 
 bool SameKey(const tr::CryptoAttribute& a, const tr::CryptoAttribute& b) {
   return a.key == b.key;
 }
 
-// The usable media of one enabled m=video / m=audio line.
-struct Usable {
-  const MediaSection* section = nullptr;
-  uint8_t payload_type = 0;
+// The usable payload type of an enabled RTP/SAVP m=video / m=audio line, or why there is none.
+struct Pick {
+  std::optional<uint8_t> payload_type;
+  std::string reason;
 };
 
-Result<std::optional<Usable>> PickCodec(const MediaSection& m) {
+Pick PickCodec(const MediaSection& m) {
   const bool video = m.media == "video";
   bool h264_without_mode1 = false;
   for (uint8_t pt : m.formats) {
+    // 64..95 collide with RTCP packet types under rtcp-mux (RFC 5761 4).
+    if (pt >= 64 && pt <= 95) continue;
     auto it = m.rtpmaps.find(pt);
     if (it == m.rtpmaps.end()) continue;
     const Rtpmap& r = it->second;
     if (video && IEquals(r.name, "H264") && r.clock == 90000) {
       auto fm = m.fmtps.find(pt);
-      if (fm != m.fmtps.end() && HasPacketizationMode1(fm->second)) return {Usable{&m, pt}};
+      if (fm != m.fmtps.end() && HasPacketizationMode1(fm->second)) return {pt, {}};
       h264_without_mode1 = true;
     }
     if (!video && IEquals(r.name, "opus") && r.clock == 48000 && r.channels == "2") {
-      return {Usable{&m, pt}};
+      return {pt, {}};
     }
   }
   if (h264_without_mode1) {
-    return Bad(m.line,
-               "H.264 is offered without packetization-mode=1 (a=fmtp:<pt> "
-               "packetization-mode=1); single NAL mode is not supported");
+    return {std::nullopt,
+            "H.264 is offered without packetization-mode=1 (a=fmtp:<pt> "
+            "packetization-mode=1); single NAL mode is not supported"};
   }
-  return {std::optional<Usable>()};
+  return {std::nullopt, video ? "no H.264 (packetization-mode=1, 90 kHz) payload type"
+                              : "no Opus (opus/48000/2) payload type"};
+}
+
+// The first usable a=crypto alternative of a line, or why there is none.
+const tr::CryptoAttribute* PickCrypto(const MediaSection& m, std::string* reason) {
+  for (const CryptoLine& c : m.cryptos) {
+    if (c.attribute) return &*c.attribute;
+  }
+  if (m.cryptos.empty()) {
+    *reason = "no a=crypto line: SDES keys are required";
+  } else {
+    *reason = "no usable a=crypto (line " + std::to_string(m.cryptos.front().line) +
+              ": a=crypto: " + m.cryptos.front().error + ")";
+  }
+  return nullptr;
+}
+
+// Why an enabled audio/video line with this profile cannot be used ("" = RTP/SAVP).
+std::string ProfileReason(const MediaSection& m) {
+  if (m.proto == "RTP/SAVP") return {};
+  std::string hint;
+  if (m.proto.find("TLS") != std::string_view::npos ||
+      m.proto.find("DTLS") != std::string_view::npos) {
+    hint = " (DTLS-SRTP offers are WebRTC: they are handled apart, not as SDES)";
+  } else if (m.proto == "RTP/AVP") {
+    hint = " (plain RTP is refused: media must be SRTP with a=crypto keys)";
+  }
+  return "uses " + Quote(m.proto) + "; only RTP/SAVP (SDES-SRTP) is accepted" + hint;
 }
 
 }  // namespace
@@ -318,6 +395,7 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
   std::optional<Direction> session_direction;
   bool have_origin = false;
   std::vector<MediaSection> sections;
+  std::vector<std::vector<std::string_view>> bundle_groups;
 
   size_t number = 0;
   size_t pos = 0;
@@ -383,6 +461,9 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
       }
       case 'm': {
         if (!have_origin) return Bad(number, "m= before the o= line");
+        if (sections.size() >= kMaxSdesMediaLines) {
+          return Bad(number, "more than " + std::to_string(kMaxSdesMediaLines) + " m= lines");
+        }
         MediaSection m;
         if (auto st = ParseMediaLine(number, value, &m); !st) return st.error();
         sections.push_back(std::move(m));
@@ -393,6 +474,9 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
           if (auto st = ParseMediaAttribute(number, value, media); !st) return st.error();
         } else if (auto d = ParseDirection(value)) {
           session_direction = *d;
+        } else if (value.starts_with("group:BUNDLE")) {
+          const auto mids = Fields(value.substr(12));
+          bundle_groups.emplace_back(mids.begin(), mids.end());
         }
         break;
       default:
@@ -401,60 +485,91 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
   }
   if (!have_origin) return Bad(0, "no o= line");
 
-  std::optional<Usable> video, audio;
+  // Every m-line is kept, in order; the first usable video and audio lines are used, the others
+  // are rejected (answered with port 0) with the reason why.
+  struct Used {
+    const MediaSection* section = nullptr;
+    uint8_t payload_type = 0;
+    const tr::CryptoAttribute* crypto = nullptr;
+  };
+  std::optional<Used> video, audio;
+  std::vector<MediaLine> lines;
+  lines.reserve(sections.size());
   for (const MediaSection& m : sections) {
-    if (m.port == 0) continue;  // disabled or rejected line
-    if (m.media != "video" && m.media != "audio") continue;
-    if (m.proto != "RTP/SAVP") {
-      std::string hint;
-      if (m.proto.find("TLS") != std::string_view::npos) {
-        hint = " (DTLS-SRTP offers are WebRTC: they are handled apart, not as SDES)";
-      } else if (m.proto == "RTP/AVP") {
-        hint = " (plain RTP is refused: media must be SRTP with a=crypto keys)";
+    for (const MediaLine& earlier : lines) {
+      if (m.mid && earlier.mid == *m.mid) {
+        return Bad(m.line, "a=mid:" + std::string(*m.mid) + " names two m-lines");
       }
-      return Bad(m.line, "m=" + std::string(m.media) + " uses " + Quote(m.proto) +
-                             "; only RTP/SAVP (SDES-SRTP) is accepted" + hint);
     }
-    auto pick = PickCodec(m);
-    if (!pick) return pick.error();
-    if (!*pick) continue;  // other codecs only: ignored
-    std::optional<Usable>& slot = m.media == "video" ? video : audio;
-    if (slot) {
-      return Bad(m.line, "a second usable m=" + std::string(m.media) +
-                             " line; one video and one audio line are supported");
+    MediaLine line;
+    line.media = std::string(m.media);
+    line.proto = std::string(m.proto);
+    if (m.mid) line.mid = std::string(*m.mid);
+    const bool av = m.media == "video" || m.media == "audio";
+    std::optional<Used>& slot = m.media == "video" ? video : audio;
+    // Why the line cannot be used ("" = usable, `used` filled in).
+    Used used{&m, 0, nullptr};
+    line.reason = [&]() -> std::string {
+      if (m.port == 0) return "disabled (port 0)";
+      if (!av) return "m=" + line.media + " is not audio or video";
+      if (std::string why = ProfileReason(m); !why.empty()) return why;
+      Pick pick = PickCodec(m);
+      if (!pick.payload_type) return pick.reason;
+      used.payload_type = *pick.payload_type;
+      std::string why;
+      used.crypto = PickCrypto(m, &why);
+      if (!used.crypto) return why;
+      if (slot) {
+        return "a second m=" + line.media +
+               " line: only the first usable one is used (no content or slides stream)";
+      }
+      return {};
+    }();
+    if (line.reason.empty()) {
+      slot = used;
+      line.use = m.media == "video" ? LineUse::kVideo : LineUse::kAudio;
     }
-    slot = **pick;
+    if (line.use == LineUse::kRejected) line.format = std::string(m.first_format);
+    lines.push_back(std::move(line));
   }
   if (!video && !audio) {
+    std::string why;
+    size_t listed = 0;
+    for (size_t i = 0; i < sections.size(); ++i) {
+      if (listed == 4) {
+        why += "; and " + std::to_string(sections.size() - i) + " more";
+        break;
+      }
+      why += (listed++ ? "; " : ": ");
+      why += "line " + std::to_string(sections[i].line) + " m=" + lines[i].media + ": " +
+             lines[i].reason;
+    }
     return Bad(0,
                "no usable media: no enabled RTP/SAVP m-line offers H.264 "
-               "(packetization-mode=1) video or Opus (opus/48000/2) audio");
+               "(packetization-mode=1) video or Opus (opus/48000/2) audio with a usable a=crypto" +
+                   why);
   }
 
-  const MediaSection* first = nullptr;
-  for (const std::optional<Usable>* u : {&video, &audio}) {
+  // The used lines share one transport: one port, one address, one key (BUNDLE, rtcp-mux).
+  const Used* first = nullptr;
+  for (const std::optional<Used>* u : {&video, &audio}) {
     if (!*u) continue;
     const MediaSection& m = *(*u)->section;
     const std::string kind = "m=" + std::string(m.media);
     if (!m.rtcp_mux) {
       return Bad(m.line, kind + " has no a=rtcp-mux; RTP and RTCP must share one port");
     }
-    if (m.cryptos.empty()) {
-      return Bad(m.line, kind + " has no a=crypto line: SDES keys are required");
-    }
     const std::optional<std::string>& address = m.address ? m.address : session_address;
     if (!address) return Bad(m.line, kind + " has no connection address (c= line)");
     const Direction direction =
         m.direction ? *m.direction
                     : (session_direction ? *session_direction : Direction::kSendRecv);
-    // Several a=crypto lines offer alternatives; the first (most preferred) is taken.
-    const tr::CryptoAttribute& crypto = m.cryptos.front().attribute;
+    (m.media == "video" ? out.video_direction : out.audio_direction) = direction;
     if (!first) {
-      first = &m;
+      first = &**u;
       out.port = m.port;
       out.address = *address;
-      out.direction = direction;
-      out.crypto = crypto;
+      out.crypto = *(*u)->crypto;
       continue;
     }
     if (m.port != out.port) {
@@ -466,27 +581,76 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
       return Bad(m.address ? m.address_line : session_address_line,
                  "video and audio use different addresses; both must share one 5-tuple");
     }
-    if (!SameKey(crypto, out.crypto)) {
+    // The first usable alternative of the first line sets the key; this line must offer it too.
+    const CryptoLine* same = nullptr;
+    for (const CryptoLine& c : m.cryptos) {
+      if (c.attribute && SameKey(*c.attribute, out.crypto)) {
+        same = &c;
+        break;
+      }
+    }
+    if (!same) {
       return Bad(m.cryptos.front().line,
                  "the a=crypto key differs between the video and audio lines; one key must be "
                  "used for both");
     }
-    if (direction != out.direction) {
-      return Bad(m.line, "video and audio have different directions (" +
-                             std::string(ToString(out.direction)) + " and " +
-                             std::string(ToString(direction)) + ")");
+    if (video->payload_type == audio->payload_type) {
+      return Bad(m.line, "video and audio both use payload type " +
+                             std::to_string(video->payload_type) +
+                             "; lines sharing one transport need distinct payload types");
     }
   }
   if (video) out.video_payload_type = video->payload_type;
   if (audio) out.audio_payload_type = audio->payload_type;
+
+  // BUNDLE: one a=group:BUNDLE names every used line's mid.
+  bool bundled = false;
+  for (const auto& group : bundle_groups) {
+    bool all = true;
+    for (const MediaLine& l : lines) {
+      if (l.use == LineUse::kRejected) continue;
+      if (l.mid.empty() || std::find(group.begin(), group.end(), l.mid) == group.end()) all = false;
+    }
+    bundled = bundled || all;
+  }
+  out.bundle = bundled;
+  out.lines = std::move(lines);
   return out;
 }
 
 std::string FormatSdes(const SdesDescription& d) {
   const std::string crlf = "\r\n";
-  const std::string crypto = "a=crypto:" + tr::FormatCryptoAttribute(d.crypto) + crlf;
-  const std::string direction = "a=" + std::string(ToString(d.direction)) + crlf;
+  std::string crypto = "a=crypto:" + tr::FormatCryptoAttribute(d.crypto) + crlf;
+  for (const auto& alternative : d.crypto_alternatives)
+    crypto += "a=crypto:" + tr::FormatCryptoAttribute(alternative) + crlf;
   const std::string port = std::to_string(d.port);
+
+  // The lines to write: the description's, or the default layout; a kind's used line only once
+  // and only with its payload type (else it is written as rejected); a used kind without a line
+  // is appended.
+  std::vector<MediaLine> lines = d.lines;
+  if (lines.empty()) {
+    if (d.video_payload_type) lines.push_back({LineUse::kVideo, "0", "video", "RTP/SAVP", {}, {}});
+    if (d.audio_payload_type) lines.push_back({LineUse::kAudio, "1", "audio", "RTP/SAVP", {}, {}});
+  }
+  bool have_video = false, have_audio = false;
+  for (MediaLine& l : lines) {
+    bool& have = l.use == LineUse::kVideo ? have_video : have_audio;
+    const bool pt = l.use == LineUse::kVideo ? d.video_payload_type.has_value()
+                                             : d.audio_payload_type.has_value();
+    if (l.use == LineUse::kRejected) continue;
+    if (have || !pt) {
+      if (l.media.empty()) l.media = l.use == LineUse::kVideo ? "video" : "audio";
+      l.use = LineUse::kRejected;
+      continue;
+    }
+    have = true;
+  }
+  if (d.video_payload_type && !have_video)
+    lines.push_back({LineUse::kVideo, {}, "video", "RTP/SAVP", {}, {}});
+  if (d.audio_payload_type && !have_audio)
+    lines.push_back({LineUse::kAudio, {}, "audio", "RTP/SAVP", {}, {}});
+
   std::string s;
   s.reserve(1024);
   s += "v=0" + crlf;
@@ -495,33 +659,56 @@ std::string FormatSdes(const SdesDescription& d) {
   s += "s=-" + crlf;
   s += "c=IN IP4 " + d.address + crlf;
   s += "t=0 0" + crlf;
-  std::string group = "a=group:BUNDLE";
-  if (d.video_payload_type) group += " 0";
-  if (d.audio_payload_type) group += " 1";
-  if (d.video_payload_type || d.audio_payload_type) s += group + crlf;
-  if (d.video_payload_type) {
-    const std::string pt = std::to_string(*d.video_payload_type);
-    s += "m=video " + port + " RTP/SAVP " + pt + crlf;
-    s += "a=mid:0" + crlf;
-    s += "a=rtpmap:" + pt + " H264/90000" + crlf;
-    s += "a=fmtp:" + pt + " profile-level-id=42e01f;packetization-mode=1" + crlf;
-    s += "a=rtcp-fb:" + pt + " nack" + crlf;
-    s += "a=rtcp-fb:" + pt + " nack pli" + crlf;
-    s += "a=rtcp-fb:" + pt + " ccm fir" + crlf;
-    s += "a=rtcp-mux" + crlf;
-    s += crypto;
-    s += direction;
+  if (d.bundle) {
+    std::string group = "a=group:BUNDLE";
+    bool any = false, all = true;
+    for (const MediaLine& l : lines) {
+      if (l.use == LineUse::kRejected) continue;
+      any = true;
+      all = all && !l.mid.empty();
+      group += " " + l.mid;
+    }
+    if (any && all) s += group + crlf;
   }
-  if (d.audio_payload_type) {
-    const std::string pt = std::to_string(*d.audio_payload_type);
-    s += "m=audio " + port + " RTP/SAVP " + pt + crlf;
-    s += "a=mid:1" + crlf;
-    s += "a=rtpmap:" + pt + " opus/48000/2" + crlf;
+  for (const MediaLine& l : lines) {
+    if (l.use == LineUse::kRejected) {
+      // RFC 3264 6: a rejected stream keeps its media and protocol, port 0, one format.
+      s += "m=" + (l.media.empty() ? std::string("application") : l.media) + " 0 " +
+           (l.proto.empty() ? std::string("RTP/SAVP") : l.proto) + " " +
+           (l.format.empty() ? std::string("0") : l.format) + crlf;
+      if (!l.mid.empty()) s += "a=mid:" + l.mid + crlf;
+      continue;
+    }
+    const bool video = l.use == LineUse::kVideo;
+    const std::string pt = std::to_string(video ? *d.video_payload_type : *d.audio_payload_type);
+    s += std::string(video ? "m=video " : "m=audio ") + port + " RTP/SAVP " + pt + crlf;
+    if (!l.mid.empty()) s += "a=mid:" + l.mid + crlf;
+    if (video) {
+      s += "a=rtpmap:" + pt + " H264/90000" + crlf;
+      s += "a=fmtp:" + pt + " profile-level-id=42e01f;packetization-mode=1" + crlf;
+      s += "a=rtcp-fb:" + pt + " nack" + crlf;
+      s += "a=rtcp-fb:" + pt + " nack pli" + crlf;
+      s += "a=rtcp-fb:" + pt + " ccm fir" + crlf;
+    } else {
+      s += "a=rtpmap:" + pt + " opus/48000/2" + crlf;
+    }
     s += "a=rtcp-mux" + crlf;
     s += crypto;
-    s += direction;
+    s += "a=" + std::string(ToString(video ? d.video_direction : d.audio_direction)) + crlf;
   }
   return s;
+}
+
+SdesDescription AnswerTo(const SdesDescription& offer) {
+  SdesDescription a;
+  a.video_payload_type = offer.video_payload_type;
+  a.audio_payload_type = offer.audio_payload_type;
+  a.video_direction = AnswerDirection(offer.video_direction);
+  a.audio_direction = AnswerDirection(offer.audio_direction);
+  a.lines = offer.lines;
+  a.bundle = offer.bundle;
+  a.crypto.tag = offer.crypto.tag;
+  return a;
 }
 
 namespace {
@@ -544,12 +731,17 @@ bool AnyLine(std::string_view sdp, Fn fn) {
 }  // namespace
 
 bool IsDtlsOffer(std::string_view sdp) {
-  return AnyLine(sdp, [](std::string_view line) {
-    if (IStartsWith(line, "a=fingerprint:")) return true;
+  // An a=fingerprint at session level or in an RTP section, or an RTP section over (D)TLS. A
+  // (D)TLS profile or fingerprint of another section (BFCP over TLS, RFC 8856) does not make an
+  // SDES offer a WebRTC one: that line is rejected with port 0.
+  bool rtp_section = true;  // the session level counts
+  return AnyLine(sdp, [&rtp_section](std::string_view line) {
+    if (IStartsWith(line, "a=fingerprint:")) return rtp_section;
     if (line.starts_with("m=")) {
       const auto f = Fields(line.substr(2));
-      return f.size() >= 3 && (IStartsWith(f[2], "UDP/TLS/") || IStartsWith(f[2], "TCP/TLS/") ||
-                               IStartsWith(f[2], "UDP/DTLS/") || IStartsWith(f[2], "TCP/DTLS/"));
+      rtp_section = f.size() >= 3 && IContains(f[2], "RTP");
+      return rtp_section && (IStartsWith(f[2], "UDP/TLS/") || IStartsWith(f[2], "TCP/TLS/") ||
+                             IStartsWith(f[2], "UDP/DTLS/") || IStartsWith(f[2], "TCP/DTLS/"));
     }
     return false;
   });

@@ -3,6 +3,7 @@
 // FFmpeg's avdec_h264 (not the OpenH264 the MCU encodes with) and opusdec.
 #include "plateau/mcu/conference/conference.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/udp.hpp>
 #include <set>
 
@@ -206,6 +207,15 @@ TEST(Conference, OnlyVisibleVenuesAreDecoded) {
   auto grid = rig.WaitForLayout("v1", Clock::now() + 20s, &why);
   ASSERT_NE(grid, nullptr) << rig.Why(why, "v1", "conf-visible-4x4");
   MaybeDump(grid, "conf-visible-4x4");
+  // The grid shows the sixteen visible venues; the hidden ones (joined last) may not have had a
+  // packet counted yet on a loaded machine. Wait for every venue's first packet (bounded).
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto s = rig.conference().Stats();
+        return std::all_of(s.venues.begin(), s.venues.end(),
+                           [](const auto& v) { return v.packets_in > 0; });
+      },
+      Clock::now() + 10s));
   auto stats = rig.conference().Stats();
   EXPECT_EQ(stats.active_decoders, 16);
   EXPECT_EQ(stats.layout, "4x4");

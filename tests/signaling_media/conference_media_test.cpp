@@ -62,6 +62,11 @@ uint16_t ReservePort(asio::io_context& io) {
   return s.local_endpoint().port();
 }
 
+// What a terminal offers: video and audio both ways; audio only (its offer's video line has only
+// VP8 and it also offers BFCP: both must come back with port 0); or receive only (an overflow
+// viewing room: a=recvonly, it sends nothing).
+enum class Role { kFull, kAudioOnly, kRecvOnly };
+
 // A reference terminal speaking SDES SDP: it offers, applies the answer to its own transport.
 // Non-default payload types (102 H.264, 109 Opus) check that the engine sends what was offered.
 class SdesTerminal {
@@ -69,8 +74,9 @@ class SdesTerminal {
   static constexpr uint8_t kVideoPt = 102;
   static constexpr uint8_t kAudioPt = 109;
 
-  SdesTerminal(asio::io_context& io, std::string venue, term::Rgb color, double tone_hz)
-      : io_(io), venue_(std::move(venue)), color_(color), tone_hz_(tone_hz) {}
+  SdesTerminal(asio::io_context& io, std::string venue, term::Rgb color, double tone_hz,
+               Role role = Role::kFull)
+      : io_(io), venue_(std::move(venue)), color_(color), tone_hz_(tone_hz), role_(role) {}
 
   ~SdesTerminal() {
     sender_.reset();
@@ -83,6 +89,7 @@ class SdesTerminal {
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     if (!r.ok()) return false;
     receiver_ = std::move(r.value());
+    if (role_ == Role::kRecvOnly) return true;  // no camera, no microphone
     return StartSender();
   }
 
@@ -105,8 +112,10 @@ class SdesTerminal {
     sc.tone_hz = tone_hz_;
     sc.ids.video_payload_type = kVideoPt;
     sc.ids.audio_payload_type = kAudioPt;
-    auto s =
-        term::TerminalSender::Create(sc, [this](term::MediaKind, std::span<const uint8_t> rtp) {
+    auto s = term::TerminalSender::Create(
+        sc, [this](term::MediaKind kind, std::span<const uint8_t> rtp) {
+          // An audio-only terminal has no camera: nothing of its (unused) video leaves it.
+          if (role_ == Role::kAudioOnly && kind == term::MediaKind::kVideo) return;
           if (auto t = transport_.load()) t->SendRtp(rtp);
         });
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
@@ -127,18 +136,32 @@ class SdesTerminal {
     d.session_version = ++version_;
     d.address = "127.0.0.1";
     d.port = port_;
-    d.video_payload_type = kVideoPt;
+    if (role_ != Role::kAudioOnly) d.video_payload_type = kVideoPt;
     d.audio_payload_type = kAudioPt;
+    if (role_ == Role::kRecvOnly) d.SetDirection(sdp::Direction::kRecvOnly);
     d.crypto = key_;
-    return sdp::FormatSdes(d);
+    std::string text = sdp::FormatSdes(d);
+    if (role_ == Role::kAudioOnly) {
+      const std::string port = std::to_string(port_);
+      text += "m=video " + port + " RTP/SAVP 100\r\na=mid:2\r\na=rtpmap:100 VP8/90000\r\n" +
+              "a=rtcp-mux\r\na=crypto:" + tr::FormatCryptoAttribute(key_) + "\r\n" +
+              "m=application " + port + " TCP/BFCP *\r\na=floorctrl:c-only\r\n";
+    }
+    return text;
   }
 
   // Applies the server's answer: a new transport with our key and the server's, to its address.
   ::testing::AssertionResult Accept(const std::string& answer_sdp) {
     auto a = sdp::ParseSdes(answer_sdp);
     if (!a) return ::testing::AssertionFailure() << "answer: " << a.error().message;
-    if (a->video_payload_type != kVideoPt || a->audio_payload_type != kAudioPt)
-      return ::testing::AssertionFailure() << "answer changed the payload types";
+    const std::optional<uint8_t> video =
+        role_ == Role::kAudioOnly ? std::nullopt : std::optional<uint8_t>(kVideoPt);
+    if (a->video_payload_type != video || a->audio_payload_type != kAudioPt)
+      return ::testing::AssertionFailure() << "answer changed the payload types:\n" << answer_sdp;
+    const sdp::Direction want =
+        role_ == Role::kRecvOnly ? sdp::Direction::kSendOnly : sdp::Direction::kSendRecv;
+    if (a->audio_direction != want || (video && a->video_direction != want))
+      return ::testing::AssertionFailure() << "answer has the wrong direction:\n" << answer_sdp;
     if (a->crypto.key == key_.key)
       return ::testing::AssertionFailure() << "the server answered with the venue's own key";
     tr::VenueTransportConfig tc;
@@ -177,6 +200,9 @@ class SdesTerminal {
   }
 
   term::TerminalReceiver& receiver() { return *receiver_; }
+  Role role() const { return role_; }
+  // What the next offer asks for (e.g. the camera came back).
+  void SetRole(Role role) { role_ = role; }
   const std::string& venue() const { return venue_; }
   term::Rgb color() const { return color_; }
   double tone() const { return tone_hz_; }
@@ -187,6 +213,7 @@ class SdesTerminal {
   std::string venue_;
   term::Rgb color_;
   double tone_hz_;
+  std::atomic<Role> role_;
   tr::CryptoAttribute key_;
   uint16_t port_ = 0;
   uint16_t server_port_ = 0;
@@ -232,8 +259,9 @@ class ConferenceMediaTest : public ::testing::Test {
     io_thread_.join();
   }
 
-  SdesTerminal* AddTerminal(std::string venue, term::Rgb color, double tone) {
-    terminals_.push_back(std::make_unique<SdesTerminal>(io_, std::move(venue), color, tone));
+  SdesTerminal* AddTerminal(std::string venue, term::Rgb color, double tone,
+                            Role role = Role::kFull) {
+    terminals_.push_back(std::make_unique<SdesTerminal>(io_, std::move(venue), color, tone, role));
     if (!terminals_.back()->Start()) return nullptr;
     return terminals_.back().get();
   }
@@ -399,6 +427,109 @@ TEST_F(ConferenceMediaTest, SdesTerminalsNegotiateSeeAndHearEachOtherResumeAndLe
   EXPECT_EQ(stats.venues.size(), 1u);
   media_->ConferenceEnded(meeting);
   EXPECT_EQ(media_->Find(meeting.booking), nullptr);
+}
+
+// An audio-only venue (its offer: Opus, a VP8-only video line, BFCP) and a receive-only viewing
+// room join two full venues. The answers mirror every offered line (unusable ones with port 0);
+// the full venues see each other in a two-tile layout; the audio-only venue hears both and is
+// heard, but gets no tile and no video; the viewing room sees and hears both, has no tile, and is
+// never mixed.
+TEST_F(ConferenceMediaTest, AudioOnlyAndReceiveOnlyVenuesGetWhatTheyOffered) {
+  const Meeting meeting = TestMeeting(43, "hd-8m");
+  media_->ConferenceOpened(meeting);
+  SdesTerminal* a = AddTerminal("datong", term::Rgb{225, 30, 30}, 500);
+  SdesTerminal* b = AddTerminal("huangzhong", term::Rgb{30, 30, 225}, 1100);
+  SdesTerminal* c = AddTerminal("menyuan", term::Rgb{30, 225, 30}, 800, Role::kAudioOnly);
+  SdesTerminal* d = AddTerminal("overflow", term::Rgb{200, 200, 30}, 1700, Role::kRecvOnly);
+  ASSERT_TRUE(a && b && c && d);
+  int seat = 0;
+  std::map<std::string, std::string> answers;
+  for (SdesTerminal* t : {a, b, c, d}) {
+    ++seat;
+    const MediaSeat s = SeatFor(meeting, t->venue(), t->venue(), seat, 300 + seat);
+    const std::string offer = t->Offer();
+    auto answer = OfferAndWait(*media_, s, offer);
+    ASSERT_TRUE(answer) << t->venue() << ": " << answer.error().message;
+    ASSERT_TRUE(t->Accept(*answer)) << t->venue();
+    answers[t->venue()] = *answer;
+  }
+  // The audio-only venue's answer: its three m-lines in order, video and BFCP with port 0.
+  {
+    const std::string& text = answers["menyuan"];
+    std::vector<std::string> mlines;
+    for (size_t at = text.find("\nm="); at != std::string::npos; at = text.find("\nm=", at + 1))
+      mlines.push_back(text.substr(at + 1, text.find("\r\n", at) - at - 1));
+    ASSERT_EQ(mlines.size(), 3u) << text;
+    EXPECT_EQ(mlines[0], "m=audio " + std::to_string(c->server_port()) + " RTP/SAVP 109");
+    EXPECT_EQ(mlines[1], "m=video 0 RTP/SAVP 100");
+    EXPECT_EQ(mlines[2], "m=application 0 TCP/BFCP *");
+    EXPECT_NE(text.find("a=group:BUNDLE 1\r\n"), std::string::npos) << text;
+  }
+  EXPECT_NE(answers["overflow"].find("a=sendonly"), std::string::npos);
+  EXPECT_EQ(answers["overflow"].find("a=sendrecv"), std::string::npos);
+
+  // The full venues see each other in a two-tile layout; so does the viewing room.
+  ASSERT_TRUE(SeesEveryTile(*a, {"datong", "huangzhong"}, 0));
+  ASSERT_TRUE(SeesEveryTile(*b, {"datong", "huangzhong"}, 0));
+  ASSERT_TRUE(SeesEveryTile(*d, {"datong", "huangzhong"}, 0));
+  auto layout = events_.LatestLayout();
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->layout, "2") << "the automatic layout counts only venues with video";
+
+  // The audio-only venue hears both full venues (and not itself); they hear it. The viewing
+  // room hears the conference.
+  ASSERT_TRUE(c->receiver().WaitForAudio(600, Clock::now() + 10s));
+  EXPECT_TRUE(HearsOnly(*c, *a));
+  EXPECT_TRUE(HearsOnly(*c, *b));
+  EXPECT_TRUE(HearsOnly(*a, *c));
+  EXPECT_TRUE(HearsOnly(*d, *b));
+
+  // Nothing of the video reached the audio-only venue; it and the viewing room never had a tile.
+  auto conference = media_->Find(meeting.booking);
+  ASSERT_NE(conference, nullptr);
+  const auto stats = conference->Stats();
+  ASSERT_EQ(stats.venues.size(), 4u);
+  const auto* menyuan = FindVenue(stats, "menyuan");
+  const auto* overflow = FindVenue(stats, "overflow");
+  ASSERT_TRUE(menyuan && overflow);
+  EXPECT_EQ(c->receiver().Stats().video_packets, 0u);
+  EXPECT_EQ(c->receiver().Stats().frames_decoded, 0u);
+  EXPECT_GT(c->receiver().Stats().audio_packets, 0u);
+  EXPECT_EQ(menyuan->tile, -1);
+  EXPECT_FALSE(menyuan->media.sends_video || menyuan->media.receives_video);
+  EXPECT_TRUE(menyuan->media.sends_audio && menyuan->media.receives_audio);
+  EXPECT_EQ(overflow->tile, -1);
+  EXPECT_FALSE(overflow->speaking);
+  EXPECT_FALSE(overflow->media.sends_video || overflow->media.sends_audio);
+  EXPECT_TRUE(overflow->media.receives_video && overflow->media.receives_audio);
+  EXPECT_GT(d->receiver().Stats().frames_decoded, 0u);
+  for (const auto& p : conference->Placements()) {
+    EXPECT_NE(p.venue, "menyuan");
+    EXPECT_NE(p.venue, "overflow");
+  }
+  // The viewing room cannot be pinned to the large pane; the audio-only venue neither. An order
+  // names every venue of the conference, with or without a tile.
+  EXPECT_EQ(conference->PinSpeaker("overflow").error().code, "no_video");
+  EXPECT_EQ(conference->PinSpeaker("menyuan").error().code, "no_video");
+  EXPECT_EQ(conference->SetVenueOrder({"huangzhong", "datong"}).error().code, "bad_order");
+  ASSERT_TRUE(conference->SetVenueOrder({"overflow", "huangzhong", "menyuan", "datong"}));
+  Report("audio-only venue: hears datong at " +
+         std::to_string(c->receiver().ToneLevelDbov(a->tone(), 400)) + " dBov, huangzhong at " +
+         std::to_string(c->receiver().ToneLevelDbov(b->tone(), 400)) + " dBov, itself at " +
+         std::to_string(c->receiver().ToneLevelDbov(c->tone(), 400)) + " dBov; 0 video packets");
+
+  // The audio-only venue's camera comes back: its next offer has video, and it gets a tile.
+  const uint64_t seen_a = a->receiver().Stats().frames_decoded;
+  const uint64_t seen_c = c->receiver().Stats().frames_decoded;
+  c->SetRole(Role::kFull);
+  auto full = OfferAndWait(*media_, SeatFor(meeting, "menyuan", "menyuan", 3, 303), c->Offer());
+  ASSERT_TRUE(full) << full.error().message;
+  ASSERT_TRUE(c->Accept(*full));
+  ASSERT_TRUE(SeesEveryTile(*a, {"datong", "huangzhong", "menyuan"}, seen_a));
+  ASSERT_TRUE(SeesEveryTile(*c, {"datong", "huangzhong", "menyuan"}, seen_c));
+  EXPECT_EQ(events_.LatestLayout()->layout, "2x2");
+  EXPECT_TRUE(FindVenue(conference->Stats(), "menyuan")->media.sends_video);
+  media_->ConferenceEnded(meeting);
 }
 
 // ---- the WebRTC path, with an in-process carrier in place of webrtcbin ----

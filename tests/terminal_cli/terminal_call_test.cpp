@@ -138,6 +138,48 @@ TEST(TerminalCall, TheMatchingAnswerStartsMediaWithBothKeys) {
   EXPECT_EQ(call.state(), CallState::kInCall);
 }
 
+// The terminal offers GCM (tag 1) and AES_CM (tag 2); the answer's tag picks the key it sends
+// with. A tag it never offered, or the right tag with another suite, is a bad answer.
+TEST(TerminalCall, TheAnswersCryptoTagPicksTheOfferedAlternative) {
+  namespace tr = mcu::transport;
+  auto offer = Description(40000);
+  offer.crypto = tr::MakeCryptoAttribute(tr::SrtpProfile::kAeadAes128Gcm, 1);
+  offer.crypto_alternatives = {tr::MakeCryptoAttribute(tr::SrtpProfile::kAesCm128HmacSha1_80, 2)};
+  struct Case {
+    tr::SrtpProfile suite;
+    uint32_t tag;
+    bool ok;
+  };
+  for (const Case& c : {Case{tr::SrtpProfile::kAeadAes128Gcm, 1, true},
+                        Case{tr::SrtpProfile::kAesCm128HmacSha1_80, 2, true},
+                        Case{tr::SrtpProfile::kAesCm128HmacSha1_80, 3, false},
+                        Case{tr::SrtpProfile::kAeadAes128Gcm, 2, false}}) {
+    SCOPED_TRACE(std::to_string(c.tag) + " " + std::string(tr::ToString(c.suite)));
+    TerminalCall call(CallConfig{"80000001"});
+    call.OnServerMessage(Msg(Registered()));
+    call.OnServerMessage(Msg(Joined("80000001")));
+    const auto sent = Sent(call.OnLocalPrepared(offer));
+    ASSERT_TRUE(sent);
+    const std::string text = std::get<p::Offer>(sent->body).sdp;
+    EXPECT_LT(text.find("a=crypto:1 AEAD_AES_128_GCM"), text.find("a=crypto:2 AES_CM_128"));
+    auto answer = Description(50000);
+    answer.crypto = tr::MakeCryptoAttribute(c.suite, c.tag);
+    auto actions = call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(answer), "offer-1"}));
+    const auto* start = Find<StartMedia>(actions);
+    if (!c.ok) {
+      EXPECT_EQ(start, nullptr);
+      EXPECT_EQ(call.state(), CallState::kFailed);
+      ASSERT_TRUE(call.snapshot().failure.has_value());
+      EXPECT_EQ(call.snapshot().failure->code, "bad_answer");
+      continue;
+    }
+    ASSERT_TRUE(start);
+    const auto& mine = c.tag == 1 ? offer.crypto : offer.crypto_alternatives[0];
+    EXPECT_EQ(start->local.crypto.key, mine.key);
+    EXPECT_EQ(start->remote.crypto.key, answer.crypto.key);
+  }
+}
+
 TEST(TerminalCall, AnAnswerToAnotherOfferIsIgnored) {
   TerminalCall call(CallConfig{"80000001"});
   call.OnServerMessage(Msg(Registered()));
@@ -306,7 +348,7 @@ TEST(TerminalCall, AServerOfferIsAnsweredAndRestartsMedia) {
   TerminalCall call(CallConfig{"80000001"});
   InCall(call);
   auto server = Description(50010);
-  server.direction = sdp::Direction::kSendOnly;
+  server.SetDirection(sdp::Direction::kSendOnly);
   auto actions = call.OnServerMessage(Msg(p::Offer{sdp::FormatSdes(server), nullptr}));
   const auto* prepare = Find<PrepareLocal>(actions);
   ASSERT_TRUE(prepare);
@@ -316,7 +358,8 @@ TEST(TerminalCall, AServerOfferIsAnsweredAndRestartsMedia) {
   ASSERT_TRUE(sent);
   auto answer = sdp::ParseSdes(std::get<p::Answer>(sent->body).sdp);
   ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->direction, sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->video_direction, sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->audio_direction, sdp::Direction::kRecvOnly);
   const auto* start = Find<StartMedia>(answered);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 2);

@@ -1,8 +1,10 @@
 // ConferenceMedia: signaling's MediaNegotiator bound to the MCU engine (mcu/conference). One
 // mcu::conference::Conference per open booking; one engine venue per seated venue.
 //
-//   offer (SDES, RTP/SAVP + a=crypto)  -> sdp::ParseSdes -> Conference::AddVenue(SdesEndpoint)
-//                                        -> answer: FormatSdes(server address/port, a fresh key)
+//   offer (SDES, RTP/SAVP + a=crypto)  -> sdp::ParseSdes -> Conference::AddVenue(SdesEndpoint
+//                                        with the VenueMedia its m-lines and directions ask for)
+//                                        -> answer: FormatSdes(AnswerTo(offer) + server address,
+//                                        port, a fresh key): every offered m-line, in order
 //   offer (DTLS, a browser)            -> the injected WebRtcFactory (webrtcbin) -> the session is
 //                                        the venue's ExternalEndpoint; candidates both ways
 //   resume (SeatHeld, then a new offer) -> Conference::ReconnectVenue: same tile, new carrier

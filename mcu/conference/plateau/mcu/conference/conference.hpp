@@ -44,15 +44,29 @@ struct ConferenceConfig {
   size_t max_venues = 128;
 };
 
+// What a venue sends and receives, as negotiated (its SDP m-lines and their directions). A venue
+// that sends no video has no tile (it is not in the video layout); one that sends no audio is
+// never mixed and never a speaker. What it does not receive is not sent to it. Everything by
+// default; an external carrier always carries everything.
+struct VenueMedia {
+  bool sends_video = true;
+  bool sends_audio = true;
+  bool receives_video = true;  // its tier's stream
+  bool receives_audio = true;  // its mix
+};
+
 // SDES: the conference binds a UDP port, protects with send_key, verifies with receive_key.
 struct SdesEndpoint {
   std::string bind_address = "127.0.0.1";
-  uint16_t bind_port = 0;  // 0 = any free port
+  uint16_t bind_port = 0;                                // 0 = any free port
   std::optional<boost::asio::ip::udp::endpoint> remote;  // else latched from the first valid packet
   transport::SrtpKey send_key;     // what the MCU sends to the venue is protected with this
   transport::SrtpKey receive_key;  // the venue's key
-  uint8_t video_payload_type = 96;  // the venue's H.264 (packetization-mode 1) payload type
-  uint8_t audio_payload_type = 111;  // the venue's Opus payload type
+  // The venue's H.264 (packetization-mode 1) and Opus payload types; only those of the kinds
+  // `media` sends or receives are used.
+  uint8_t video_payload_type = 96;
+  uint8_t audio_payload_type = 111;
+  VenueMedia media;
 };
 
 // Statistics an external carrier can report about its own leg (ICE/DTLS, RTCP it terminates).
@@ -99,6 +113,7 @@ struct VenueStats {
   std::string tier;
   bool external = false;
   bool muted = false;
+  VenueMedia media;  // of the current carrier
   // Inbound (from the venue).
   uint64_t packets_in = 0;
   uint64_t bytes_in = 0;
@@ -116,7 +131,9 @@ struct VenueStats {
   uint64_t frames_decoded = 0;
   // Audio.
   double level_dbov = -127;
-  bool speaking = false;  // one of the K mixed
+  bool speaking = false;       // one of the K mixed
+  int audio_delay_ticks = 0;   // the mixer's current playout delay for this venue (20 ms ticks)
+  double audio_jitter_ms = 0;  // the mixer's RFC 3550 jitter of this venue's audio arrivals
   // Input from this venue that never reached a mixer (SRTP auth/replay, malformed, unknown PT,
   // invalid Opus, H.264 the video mixer refused), cumulative across reconnects.
   uint64_t dropped_packets = 0;
@@ -156,7 +173,8 @@ class Conference {
   virtual Result<VenueMediaInfo> AddVenue(const VenueSpec& venue,
                                           std::shared_ptr<ExternalEndpoint> endpoint) = 0;
   // Replaces a venue's carrier (resume after a dropped connection: new SDES keys, or a new
-  // WebRTC session) while it keeps its tile, mute state and place in the order.
+  // WebRTC session) while it keeps its tile, mute state and place in the order. When the new
+  // carrier's media differ (e.g. a venue now sends video), the tile comes or goes accordingly.
   virtual Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
                                                 const SdesEndpoint& endpoint) = 0;
   virtual Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
@@ -173,7 +191,8 @@ class Conference {
   virtual Status SetLayout(const std::string& layout) = 0;  // "auto", "1", "2", "1+5", ...
   virtual Status SetMuted(const std::string& venue, bool muted) = 0;
   virtual Status SetVenueOrder(const std::vector<std::string>& venues) = 0;
-  // Pins a venue to the large pane (nullopt = voice-activated again).
+  // Pins a venue to the large pane (nullopt = voice-activated again). Error "no_video" for a venue
+  // that sends no video.
   virtual Status PinSpeaker(const std::optional<std::string>& venue) = 0;
 
   virtual std::vector<media::Placement> Placements() const = 0;
