@@ -158,7 +158,8 @@ TEST(TerminalCall, TheAnswersCryptoTagPicksTheOfferedAlternative) {
     TerminalCall call(CallConfig{"80000001"});
     call.OnServerMessage(Msg(Registered()));
     call.OnServerMessage(Msg(Joined("80000001")));
-    const auto sent = Sent(call.OnLocalPrepared(offer));
+    const auto prepared = call.OnLocalPrepared(offer);
+    const auto* sent = Sent(prepared);
     ASSERT_TRUE(sent);
     const std::string text = std::get<p::Offer>(sent->body).sdp;
     EXPECT_LT(text.find("a=crypto:1 AEAD_AES_128_GCM"), text.find("a=crypto:2 AES_CM_128"));
