@@ -22,6 +22,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/venue_streams.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
 
@@ -136,7 +137,7 @@ class ConferenceImpl final : public Conference {
       asio::post(io_, [this, &closed] {
         stopping_ = true;
         tick_timer_.cancel();
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         for (auto& [id, v] : venues_) {
           if (v->carrier.transport) v->carrier.transport->Close();
         }
@@ -150,7 +151,7 @@ class ConferenceImpl final : public Conference {
     // 2. The mixer's streaming threads end here; after this no callback runs.
     video_.reset();
     {
-      std::lock_guard lock(routes_mu_);
+      MutexLock lock(routes_mu_);
       routes_ = std::make_shared<Routes>();
     }
     m_venues_->Set(0);
@@ -173,14 +174,20 @@ class ConferenceImpl final : public Conference {
     auto video = media::VideoMixer::Create(config_.video, std::move(cb));
     if (!video) return video.error();
     video_ = std::move(video.value());
-    video_->SetLayout(requested_layout_);
+    std::string_view layout;
     {
-      std::lock_guard lock(routes_mu_);
+      // No other thread runs yet; the lock is for the analysis (and costs nothing).
+      MutexLock lock(mu_);
+      video_->SetLayout(requested_layout_);
+      tier_last_forced_.assign(config_.video.tiers.size(), Clock::time_point{});
+      layout = media::LayoutName(requested_layout_);
+    }
+    {
+      MutexLock lock(routes_mu_);
       auto r = std::make_shared<Routes>();
       r->by_tier.resize(config_.video.tiers.size());
       routes_ = std::move(r);
     }
-    tier_last_forced_.assign(config_.video.tiers.size(), Clock::time_point{});
     m_video_encoders_->Set(static_cast<double>(config_.video.tiers.size()));
     m_audio_encoders_->Set(static_cast<double>(audio_->encoder_count()));
 
@@ -190,7 +197,7 @@ class ConferenceImpl final : public Conference {
       ScheduleTick();
     });
     log::Info("conference.started", {{"conference", config_.id},
-                                     {"layout", std::string(media::LayoutName(requested_layout_))},
+                                     {"layout", std::string(layout)},
                                      {"tiers", config_.video.tiers.size()},
                                      {"speakers", config_.audio.speakers}});
     return Status::Ok();
@@ -199,7 +206,7 @@ class ConferenceImpl final : public Conference {
   // ---- Venues ----
 
   Result<VenueMediaInfo> AddVenue(const VenueSpec& venue, const SdesEndpoint& endpoint) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto tier = CheckNewVenue(venue);
     if (!tier) return tier.error();
     auto v = NewVenueState(venue, *tier);
@@ -214,7 +221,7 @@ class ConferenceImpl final : public Conference {
   Result<VenueMediaInfo> AddVenue(const VenueSpec& venue,
                                   std::shared_ptr<ExternalEndpoint> endpoint) override {
     if (!endpoint) return Err("bad_endpoint", "the external endpoint is null");
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto tier = CheckNewVenue(venue);
     if (!tier) return tier.error();
     auto v = NewVenueState(venue, *tier);
@@ -226,7 +233,7 @@ class ConferenceImpl final : public Conference {
 
   Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
                                         const SdesEndpoint& endpoint) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = venues_.find(venue);
     if (it == venues_.end()) return UnknownVenue(venue);
     auto carrier = MakeSdesCarrier(*it->second, endpoint);
@@ -237,14 +244,14 @@ class ConferenceImpl final : public Conference {
   Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
                                         std::shared_ptr<ExternalEndpoint> endpoint) override {
     if (!endpoint) return Err("bad_endpoint", "the external endpoint is null");
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = venues_.find(venue);
     if (it == venues_.end()) return UnknownVenue(venue);
     return SwapCarrier(*it->second, ExternalCarrier(std::move(endpoint)), true);
   }
 
   Status RemoveVenue(const std::string& venue) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = venues_.find(venue);
     if (it == venues_.end()) return UnknownVenue(venue).error();
     VenueState& v = *it->second;
@@ -312,7 +319,7 @@ class ConferenceImpl final : public Conference {
   Status SetLayout(const std::string& layout) override {
     auto kind = media::ParseLayout(layout);
     if (!kind) return kind.error();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     requested_layout_ = *kind;
     video_->SetLayout(*kind);
     NotifyLayoutLocked();
@@ -320,7 +327,7 @@ class ConferenceImpl final : public Conference {
   }
 
   Status SetMuted(const std::string& venue, bool muted) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = venues_.find(venue);
     if (it == venues_.end()) return UnknownVenue(venue).error();
     // A venue that sends no audio stays muted in the mixer whatever the operator says.
@@ -333,7 +340,7 @@ class ConferenceImpl final : public Conference {
   }
 
   Status SetVenueOrder(const std::vector<std::string>& venues) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     // Every venue of the conference once; the video layout orders those with a tile.
     std::vector<std::string> sorted = venues;
     std::sort(sorted.begin(), sorted.end());
@@ -351,7 +358,7 @@ class ConferenceImpl final : public Conference {
   }
 
   Status PinSpeaker(const std::optional<std::string>& venue) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (venue && !venues_.count(*venue)) return UnknownVenue(*venue).error();
     if (venue && !HasTileLocked(*venue))
       return Err("no_video", "venue " + *venue + " sends no video: it has no tile to pin");
@@ -362,12 +369,12 @@ class ConferenceImpl final : public Conference {
   }
 
   std::vector<media::Placement> Placements() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return video_->Placements();
   }
 
   ConferenceStats Stats() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return StatsLocked();
   }
 
@@ -376,7 +383,7 @@ class ConferenceImpl final : public Conference {
  private:
   // ---- Venue bookkeeping (mu_ held) ----
 
-  Result<size_t> CheckNewVenue(const VenueSpec& venue) const {
+  Result<size_t> CheckNewVenue(const VenueSpec& venue) const PLATEAU_REQUIRES(mu_) {
     if (venue.id.empty()) return Err("bad_venue", "a venue needs a non-empty id");
     if (venues_.count(venue.id))
       return Err("duplicate_venue",
@@ -398,12 +405,12 @@ class ConferenceImpl final : public Conference {
   }
 
   // A venue that sends video has a tile in the video layout; others are not in it.
-  Status AddTileLocked(const VenueSpec& spec, const VenueMedia& media) {
+  Status AddTileLocked(const VenueSpec& spec, const VenueMedia& media) PLATEAU_REQUIRES(mu_) {
     if (!media.sends_video) return Status::Ok();
     return video_->AddVenue(spec.id, spec.name.empty() ? spec.id : spec.name);
   }
 
-  bool HasTileLocked(const std::string& venue) const {
+  bool HasTileLocked(const std::string& venue) const PLATEAU_REQUIRES(mu_) {
     auto it = venues_.find(venue);
     return it != venues_.end() && it->second->carrier.media.sends_video;
   }
@@ -419,7 +426,7 @@ class ConferenceImpl final : public Conference {
            dir(m.sends_audio, m.receives_audio);
   }
 
-  uint32_t NewSsrc() {
+  uint32_t NewSsrc() PLATEAU_REQUIRES(mu_) {
     std::uniform_int_distribution<uint32_t> dist(1, 0xFFFFFFFFu);
     for (;;) {
       const uint32_t s = dist(rng_);
@@ -427,7 +434,7 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  std::unique_ptr<VenueState> NewVenueState(const VenueSpec& spec, size_t tier) {
+  std::unique_ptr<VenueState> NewVenueState(const VenueSpec& spec, size_t tier) PLATEAU_REQUIRES(mu_) {
     auto v = std::make_unique<VenueState>();
     v->spec = spec;
     v->tier = tier;
@@ -518,8 +525,8 @@ class ConferenceImpl final : public Conference {
     return info;
   }
 
-  Result<VenueMediaInfo> InsertVenue(std::unique_ptr<VenueState> v) {
-    auto undo = [&] {
+  Result<VenueMediaInfo> InsertVenue(std::unique_ptr<VenueState> v) PLATEAU_REQUIRES(mu_) {
+    auto undo = [&]() PLATEAU_REQUIRES(mu_) {
       if (v->carrier.transport) v->carrier.transport->Close();
       used_ssrcs_.erase(v->video_ssrc);
       used_ssrcs_.erase(v->audio_ssrc);
@@ -561,7 +568,7 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known) {
+  Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known) PLATEAU_REQUIRES(mu_) {
     // The tile follows what the venue sends now (a venue whose camera came back gets one).
     const bool had_video = v.carrier.media.sends_video;
     bool unpinned = false;
@@ -597,7 +604,7 @@ class ConferenceImpl final : public Conference {
     return InfoOf(v);
   }
 
-  void PublishRoutesLocked() {
+  void PublishRoutesLocked() PLATEAU_REQUIRES(mu_) {
     auto r = std::make_shared<Routes>();
     r->by_tier.resize(config_.video.tiers.size());
     for (const auto& [id, v] : venues_) {
@@ -611,12 +618,12 @@ class ConferenceImpl final : public Conference {
       r->by_tier[v->tier].push_back(route);
       r->by_id[id] = std::move(route);
     }
-    std::lock_guard lock(routes_mu_);
+    MutexLock lock(routes_mu_);
     routes_ = std::move(r);
   }
 
-  std::shared_ptr<const Routes> LoadRoutes() const {
-    std::lock_guard lock(routes_mu_);
+  std::shared_ptr<const Routes> LoadRoutes() const PLATEAU_EXCLUDES(routes_mu_) {
+    MutexLock lock(routes_mu_);
     return routes_;
   }
 
@@ -693,7 +700,7 @@ class ConferenceImpl final : public Conference {
   }
 
   void OnTick() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const auto due = ticks_->Advance(Clock::now());
     if (due.skipped > 0)
       log::Warn("conference.audio_stall",
@@ -707,7 +714,7 @@ class ConferenceImpl final : public Conference {
     ServiceTierKeyframesLocked();
   }
 
-  void SendAudioLocked(const audio::MixTick& t) {
+  void SendAudioLocked(const audio::MixTick& t) PLATEAU_REQUIRES(mu_) {
     for (const auto& out : t.outputs) {
       auto it = by_audio_.find(out.venue);
       if (it == by_audio_.end() || !out.frame || out.frame->opus.empty()) continue;
@@ -724,7 +731,7 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  void UpdateDominantLocked(const std::optional<audio::VenueId>& dominant) {
+  void UpdateDominantLocked(const std::optional<audio::VenueId>& dominant) PLATEAU_REQUIRES(mu_) {
     std::optional<std::string> now;
     if (dominant) {
       auto it = by_audio_.find(*dominant);
@@ -742,7 +749,7 @@ class ConferenceImpl final : public Conference {
 
   // Receivers that asked for a keyframe (PLI/FIR, joined, reconnected) get one per tier,
   // coalesced to the tier's rate limit: a limited request stays pending instead of being lost.
-  void ServiceTierKeyframesLocked() {
+  void ServiceTierKeyframesLocked() PLATEAU_REQUIRES(mu_) {
     const auto now = Clock::now();
     const auto min_interval =
         std::chrono::milliseconds(std::max(0, config_.video.tier_keyframe_min_interval_ms));
@@ -765,7 +772,7 @@ class ConferenceImpl final : public Conference {
 
   // ---- Notifications (posted: callbacks never run with a lock held) ----
 
-  void NotifyLayoutLocked() {
+  void NotifyLayoutLocked() PLATEAU_REQUIRES(mu_) {
     auto placements = video_->Placements();
     const std::string name(media::LayoutName(EffectiveLayoutLocked()));
     if (placements == last_placements_ && name == last_layout_) return;
@@ -778,13 +785,13 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  void NotifySpeakerLocked() {
+  void NotifySpeakerLocked() PLATEAU_REQUIRES(mu_) {
     if (callbacks_.on_speaker) {
       asio::post(io_, [this, s = dominant_] { callbacks_.on_speaker(s); });
     }
   }
 
-  media::LayoutKind EffectiveLayoutLocked() const {
+  media::LayoutKind EffectiveLayoutLocked() const PLATEAU_REQUIRES(mu_) {
     size_t tiled = 0;
     for (const auto& [id, v] : venues_) tiled += v->carrier.media.sends_video ? 1 : 0;
     return requested_layout_ == media::LayoutKind::kAuto ? media::AutoLayoutFor(tiled)
@@ -793,7 +800,7 @@ class ConferenceImpl final : public Conference {
 
   // ---- Statistics ----
 
-  ConferenceStats StatsLocked() const {
+  ConferenceStats StatsLocked() const PLATEAU_REQUIRES(mu_) {
     ConferenceStats out;
     out.id = config_.id;
     out.video = video_->Stats();
@@ -873,7 +880,7 @@ class ConferenceImpl final : public Conference {
     return out;
   }
 
-  void UpdateMetricsLocked() {
+  void UpdateMetricsLocked() PLATEAU_REQUIRES(mu_) {
     const auto s = StatsLocked();
     m_decoders_->Set(s.active_decoders);
     if (s.dropped_packets > reported_dropped_) {
@@ -903,27 +910,30 @@ class ConferenceImpl final : public Conference {
   const ConferenceConfig config_;
   const ConferenceCallbacks callbacks_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
+  // Set in Start, reset in the destructor after the io thread stopped: the pointers never change
+  // while threads run. Their control methods are called with mu_ held; PushVideoRtp/PushOpus and
+  // the tier callbacks are the mixers' own thread-safe entry points.
   std::unique_ptr<media::VideoMixer> video_;
   std::unique_ptr<audio::MixMinusMixer> audio_;
-  std::map<std::string, std::unique_ptr<VenueState>> venues_;
-  std::map<audio::VenueId, VenueState*> by_audio_;
-  audio::VenueId next_audio_id_ = 1;
-  media::LayoutKind requested_layout_;
-  std::optional<std::string> pinned_;
-  std::optional<std::string> dominant_;
-  std::vector<media::Placement> last_placements_;
-  std::string last_layout_;
-  std::vector<Clock::time_point> tier_last_forced_;
+  std::map<std::string, std::unique_ptr<VenueState>> venues_ PLATEAU_GUARDED_BY(mu_);
+  std::map<audio::VenueId, VenueState*> by_audio_ PLATEAU_GUARDED_BY(mu_);
+  audio::VenueId next_audio_id_ PLATEAU_GUARDED_BY(mu_) = 1;
+  media::LayoutKind requested_layout_ PLATEAU_GUARDED_BY(mu_);
+  std::optional<std::string> pinned_ PLATEAU_GUARDED_BY(mu_);
+  std::optional<std::string> dominant_ PLATEAU_GUARDED_BY(mu_);
+  std::vector<media::Placement> last_placements_ PLATEAU_GUARDED_BY(mu_);
+  std::string last_layout_ PLATEAU_GUARDED_BY(mu_);
+  std::vector<Clock::time_point> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
   std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
-  std::mt19937 rng_;
-  std::set<uint32_t> used_ssrcs_;
-  uint64_t retired_dropped_ = 0;
-  uint64_t reported_dropped_ = 0;
+  std::mt19937 rng_ PLATEAU_GUARDED_BY(mu_);
+  std::set<uint32_t> used_ssrcs_ PLATEAU_GUARDED_BY(mu_);
+  uint64_t retired_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;
+  uint64_t reported_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> dropped_unknown_venue_{0};
 
-  mutable std::mutex routes_mu_;
-  std::shared_ptr<const Routes> routes_;
+  mutable Mutex routes_mu_ PLATEAU_ACQUIRED_AFTER(mu_);
+  std::shared_ptr<const Routes> routes_ PLATEAU_GUARDED_BY(routes_mu_);
 
   metrics::Gauge* m_venues_;
   metrics::Gauge* m_decoders_;
