@@ -703,6 +703,12 @@ void Leg::Stop() {
     done_ = nullptr;
   }
   if (!pipeline_) return;
+  // Until DTLS is up webrtcbin holds RTP back: the mix's streaming threads wait inside it (a
+  // blocking probe in its transport) holding stream locks, and going to NULL would wait for them
+  // for ever (a leg replaced or closed before the browser's DTLS finished, while the conference
+  // was sending). A flush from each source wakes them first.
+  for (GstElement* src : {video_src_, audio_src_})
+    if (src) gst_element_send_event(src, gst_event_new_flush_start());
   gst_element_set_state(pipeline_, GST_STATE_NULL);
   if (webrtc_) g_signal_handlers_disconnect_by_data(webrtc_, this);
   GstBus* bus = gst_element_get_bus(pipeline_);
