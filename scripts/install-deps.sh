@@ -17,6 +17,7 @@ PKGS=(
   libnice-dev libsrtp2-dev libopus-dev libopenh264-dev fonts-noto-cjk
   gstreamer1.0-x  # textoverlay/clockoverlay (Pango) for tile captions and the terminal's clock
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
+  gir1.2-soup-3.0  # libsoup's WebSocket for docs/examples/webrtc_venue.py (docs/integrating.md)
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 curl
   python3-jsonschema  # docs/signaling/schemas checked against the message corpus

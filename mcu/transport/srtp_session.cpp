@@ -13,12 +13,51 @@
 namespace plateau::mcu::transport {
 namespace {
 
+// Whether the crypto kernel can make the sessions we need: an outbound session per profile,
+// created and freed again.
+srtp_err_status_t ProbeKernel() {
+  for (const bool gcm : {false, true}) {
+    srtp_policy_t policy;
+    std::memset(&policy, 0, sizeof(policy));
+    if (gcm) {
+      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
+      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);
+    } else {
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    }
+    policy.ssrc.type = ssrc_any_outbound;
+    std::array<unsigned char, kSrtpKeyingMaterialLength> material{};
+    policy.key = material.data();
+    policy.window_size = 128;
+    srtp_t session = nullptr;
+    const srtp_err_status_t s = srtp_create(&session, &policy);
+    if (s != srtp_err_status_ok) return s;
+    srtp_dealloc(session);
+  }
+  return srtp_err_status_ok;
+}
+
+// libsrtp has one crypto kernel per process and Plateau is not its only user: GStreamer's srtp
+// plugin (the srtpenc/srtpdec inside every webrtcbin) calls srtp_init() once, when the plugin is
+// loaded (the first WebRTC leg), ignores its result, and never calls srtp_shutdown(). libsrtp's
+// srtp_init() is not idempotent: a second call finds the kernel already initialised, re-runs the
+// self-tests, then refuses to load its "srtp" debug module twice and returns
+// srtp_err_status_bad_param. Whoever comes second gets that error. GStreamer shrugs it off; we
+// used to keep it as our init status for good, so every SDES venue after the first browser was
+// refused until a restart. Now "already initialised" is accepted once the kernel has shown it
+// makes sessions. We never call srtp_shutdown(): it would free the cipher and auth type lists
+// that every live session, ours and GStreamer's, was made from. (NSS, which Debian's libsrtp2
+// is built on, needs nothing from us: each cipher and HMAC context opens its own reference-counted
+// NSS_InitContext and closes it when the session is freed.) docs/media-transport.md, "libsrtp is
+// shared".
 srtp_err_status_t InitOnce() {
   static std::once_flag once;
   static srtp_err_status_t status = srtp_err_status_ok;
   std::call_once(once, [] {
     status = srtp_init();
-    if (sodium_init() < 0) status = srtp_err_status_init_fail;
+    if (status == srtp_err_status_bad_param) status = ProbeKernel();
+    if (status == srtp_err_status_ok && sodium_init() < 0) status = srtp_err_status_init_fail;
   });
   return status;
 }
@@ -50,6 +89,13 @@ constexpr size_t kMinSrtpSize = rtp::kRtpFixedHeaderSize + 4;
 constexpr size_t kMinSrtcpSize = 8 + 4 + 10;
 
 }  // namespace
+
+Status InitSrtpLibrary() {
+  const srtp_err_status_t s = InitOnce();
+  if (s == srtp_err_status_ok) return Status::Ok();
+  return Error{"srtp_init", "libsrtp or libsodium failed to initialise (status " +
+                                std::to_string(static_cast<int>(s)) + ")"};
+}
 
 struct SrtpSession::Context {
   srtp_t session = nullptr;
@@ -105,9 +151,7 @@ Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(Direction direction, co
 
 Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(Direction direction, const SrtpKey& key,
                                                          Options options) {
-  if (InitOnce() != srtp_err_status_ok) {
-    return Error{"srtp_init", "libsrtp or libsodium failed to initialise"};
-  }
+  if (auto st = InitSrtpLibrary(); !st) return st.error();
   if (options.replay_window < 64 || options.replay_window > 0x7FFF) {
     return Error{"srtp_create", "SRTP replay window must be 64..32767 packets"};
   }

@@ -187,7 +187,11 @@ Result<OfferSummary> AnalyzeOffer(std::string_view sdp) {
     out.mids.emplace_back(mid ? mid : "");
     const char* kind = gst_sdp_media_get_media(media);
     const char* proto = gst_sdp_media_get_proto(media);
-    if (!kind || !proto || gst_sdp_media_get_port(media) == 0) continue;  // rejected / unusable
+    // Port 0 is a rejected m-line, except with a=bundle-only (RFC 8843 section 6): what
+    // max-bundle offerers (webrtcbin, browsers with that policy) write for every m-line of the
+    // BUNDLE group but the first; it uses the first one's transport.
+    const bool bundle_only = HasAttr(media, "bundle-only");
+    if (!kind || !proto || (gst_sdp_media_get_port(media) == 0 && !bundle_only)) continue;
     const std::string k = kind;
     if (k != "video" && k != "audio") continue;
     if (video && audio) continue;
@@ -196,15 +200,18 @@ Result<OfferSummary> AnalyzeOffer(std::string_view sdp) {
     if (std::string_view(proto) != "UDP/TLS/RTP/SAVPF")
       return BadSdp("m-line " + std::to_string(i) + " (" + k + ") uses " + proto +
                     "; a browser offer must use UDP/TLS/RTP/SAVPF (DTLS-SRTP)");
-    if (!MediaAttr(media, msg.get(), "fingerprint"))
-      return BadSdp("m-line " + std::to_string(i) + " has no a=fingerprint (DTLS is required)");
-    if (!MediaAttr(media, msg.get(), "ice-ufrag") || !MediaAttr(media, msg.get(), "ice-pwd"))
-      return BadSdp("m-line " + std::to_string(i) + " has no a=ice-ufrag/a=ice-pwd");
-    if (!HasAttr(media, "rtcp-mux"))
-      return BadSdp("m-line " + std::to_string(i) +
-                    " has no a=rtcp-mux (RTP and RTCP must share "
-                    "one port)");
     if (!mid || !*mid) return BadSdp("m-line " + std::to_string(i) + " has no a=mid");
+    // A bundle-only line uses the transport of the BUNDLE group's first line, checked below
+    // (RFC 8843 lets it leave out the transport attributes).
+    if (!bundle_only) {
+      if (!MediaAttr(media, msg.get(), "fingerprint"))
+        return BadSdp("m-line " + std::to_string(i) + " has no a=fingerprint (DTLS is required)");
+      if (!MediaAttr(media, msg.get(), "ice-ufrag") || !MediaAttr(media, msg.get(), "ice-pwd"))
+        return BadSdp("m-line " + std::to_string(i) + " has no a=ice-ufrag/a=ice-pwd");
+      if (!HasAttr(media, "rtcp-mux"))
+        return BadSdp("m-line " + std::to_string(i) +
+                      " has no a=rtcp-mux (RTP and RTCP must share one port)");
+    }
     if (k == "video") {
       if (auto c = BestH264(media)) {
         video = c;
@@ -227,11 +234,32 @@ Result<OfferSummary> AnalyzeOffer(std::string_view sdp) {
     const bool a = std::find(group.begin(), group.end(), out.audio.mid) != group.end();
     if (v && a) {
       bundled = true;
-      // The bundled transport is the group's first m-line: its ufrag is the one that counts.
-      const int first = std::min(out.video.mline, out.audio.mline);
-      const GstSDPMedia* media = gst_sdp_message_get_media(msg.get(), static_cast<guint>(first));
-      out.ice_ufrag = MediaAttr(media, msg.get(), "ice-ufrag");
-      out.fingerprint = MediaAttr(media, msg.get(), "fingerprint");
+      // The bundled transport is the group's first m-line that is not bundle-only (the
+      // offerer-tagged one, RFC 8843): its ufrag and fingerprint are the ones that count.
+      const GstSDPMedia* tagged = nullptr;
+      for (const std::string& id : group) {
+        for (guint i = 0; i < n && !tagged; ++i) {
+          const GstSDPMedia* media = gst_sdp_message_get_media(msg.get(), i);
+          const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
+          if (mid && id == mid && gst_sdp_media_get_port(media) != 0 &&
+              !HasAttr(media, "bundle-only"))
+            tagged = media;
+        }
+        if (tagged) break;
+      }
+      if (!tagged)
+        return BadSdp(
+            "every m-line of the BUNDLE group is bundle-only or disabled; the first must carry "
+            "the transport (RFC 8843)");
+      const char* ufrag = MediaAttr(tagged, msg.get(), "ice-ufrag");
+      const char* fingerprint = MediaAttr(tagged, msg.get(), "fingerprint");
+      if (!ufrag || !fingerprint || !MediaAttr(tagged, msg.get(), "ice-pwd") ||
+          !HasAttr(tagged, "rtcp-mux"))
+        return BadSdp(
+            "the BUNDLE group's first m-line has no a=fingerprint, a=ice-ufrag/a=ice-pwd or "
+            "a=rtcp-mux");
+      out.ice_ufrag = ufrag;
+      out.fingerprint = fingerprint;
       break;
     }
   }

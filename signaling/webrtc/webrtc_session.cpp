@@ -26,6 +26,7 @@
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/signaling/webrtc_offer.hpp"
 
 namespace plateau::signaling::webrtc {
@@ -226,6 +227,11 @@ std::shared_ptr<Leg> Leg::FromPromiseData(gpointer data) {
 }
 
 Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback done) {
+  // libsrtp's kernel is per process and shared with webrtcbin's srtpenc/srtpdec: ours first, so
+  // GStreamer's srtp_init (when it loads its srtp plugin below) is the harmless second one and
+  // the two never race (mcu/transport/srtp_session.cpp, InitOnce).
+  if (auto st = mcu::transport::InitSrtpLibrary(); !st)
+    return Error{"media_failed", MediaFailed(st.error().message)};
   mcu::media::EnsureGstInit();
   done_ = std::move(done);
   pipeline_ = gst_pipeline_new(("webrtc-" + venue_ + "-" + std::to_string(generation_)).c_str());
@@ -614,11 +620,17 @@ GstBusSyncReply Leg::OnBusMessage(GstBus*, GstMessage* message, gpointer data) {
 
 void Leg::Push(MediaKind kind, std::span<const uint8_t> rtp) {
   if (rtp.size() < 12) return;
-  GstElement* src = kind == MediaKind::kVideo ? video_src_ : audio_src_;
+  // The appsrc is taken with a reference under the lock: Stop (Close, or a reaper thread) frees
+  // the pipeline, and with it the appsrc, right after it sets stopped_.
+  GstElement* src = nullptr;
   {
     std::lock_guard lock(mu_);
     if (!linked_ || stopped_) return;
+    src = kind == MediaKind::kVideo ? video_src_ : audio_src_;
+    if (!src) return;
+    gst_object_ref(src);
   }
+  const mcu::media::GstObjectPtr<GstElement> src_ref(src);
   GstBuffer* buffer = gst_buffer_new_memdup(rtp.data(), rtp.size());
   GstMapInfo map;
   if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
@@ -632,7 +644,8 @@ void Leg::Push(MediaKind kind, std::span<const uint8_t> rtp) {
     map.data[11] = static_cast<uint8_t>(ssrc);
     gst_buffer_unmap(buffer, &map);
   }
-  gst_app_src_push_buffer(GST_APP_SRC(src), buffer);  // takes the buffer
+  // Takes the buffer; after Stop the appsrc is flushing and drops it.
+  gst_app_src_push_buffer(GST_APP_SRC(src), buffer);
 }
 
 void Leg::RequestKeyframe() {
@@ -690,6 +703,12 @@ void Leg::Stop() {
     done_ = nullptr;
   }
   if (!pipeline_) return;
+  // Until DTLS is up webrtcbin holds RTP back: the mix's streaming threads wait inside it (a
+  // blocking probe in its transport) holding stream locks, and going to NULL would wait for them
+  // for ever (a leg replaced or closed before the browser's DTLS finished, while the conference
+  // was sending). A flush from each source wakes them first.
+  for (GstElement* src : {video_src_, audio_src_})
+    if (src) gst_element_send_event(src, gst_event_new_flush_start());
   gst_element_set_state(pipeline_, GST_STATE_NULL);
   if (webrtc_) g_signal_handlers_disconnect_by_data(webrtc_, this);
   GstBus* bus = gst_element_get_bus(pipeline_);
@@ -697,13 +716,14 @@ void Leg::Stop() {
   gst_object_unref(bus);
   for (GstWebRTCRTPTransceiver* t : transceivers_) gst_object_unref(t);
   transceivers_.clear();
-  gst_object_unref(pipeline_);
-  pipeline_ = nullptr;
-  webrtc_ = video_src_ = audio_src_ = nullptr;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu_);  // Push and RequestKeyframe read these under it
+    video_src_ = audio_src_ = nullptr;
     video_sink_ = nullptr;
   }
+  gst_object_unref(pipeline_);
+  pipeline_ = nullptr;
+  webrtc_ = nullptr;
 }
 
 // ---------------------------------------------------------------- SessionImpl

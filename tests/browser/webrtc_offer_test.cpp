@@ -139,4 +139,54 @@ TEST(WebRtcOffer, RefusesTooManyMediaLines) {
 }
 
 }  // namespace
+std::string Webrtcbin() {
+  return Data("webrtcbin-max-bundle-offer.sdp");
+}
+
+// The offer of a GStreamer 1.22 webrtcbin with bundle-policy max-bundle (what
+// docs/examples/webrtc_venue.py sends): the audio m-line is "m=audio 0 ... a=bundle-only".
+TEST(WebRtcOffer, MaxBundleOfferWithABundleOnlyLineIsAccepted) {
+  const std::string sdp = Webrtcbin();
+  ASSERT_FALSE(sdp.empty()) << "tests/browser/data/webrtcbin-max-bundle-offer.sdp is missing";
+  ASSERT_NE(sdp.find("m=audio 0 UDP/TLS/RTP/SAVPF 111"), std::string::npos);
+  ASSERT_NE(sdp.find("a=bundle-only"), std::string::npos);
+  auto r = AnalyzeOffer(sdp);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->video.mline, 0);
+  EXPECT_EQ(r->video.mid, "video0");
+  EXPECT_EQ(r->video.payload_type, 96);
+  EXPECT_EQ(r->video.profile_level_id, "42c015");
+  EXPECT_EQ(r->audio.mline, 1);
+  EXPECT_EQ(r->audio.mid, "audio1");
+  EXPECT_EQ(r->audio.payload_type, 111);
+  EXPECT_EQ(r->ice_ufrag, "zNAhIq57rROroVBl5DTHx500CfIB/tyB");
+  EXPECT_EQ(r->fingerprint.rfind("sha-256 A5:B9:7C", 0), 0u) << r->fingerprint;
+}
+
+// RFC 8843 lets a bundle-only m-line leave out the transport attributes: it uses the first one's.
+TEST(WebRtcOffer, BundleOnlyLineNeedsNoTransportAttributesOfItsOwn) {
+  const std::string sdp = Webrtcbin();
+  const size_t audio = sdp.find("m=audio");
+  ASSERT_NE(audio, std::string::npos);
+  std::string tail = sdp.substr(audio);
+  for (const char* attr : {"a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=setup:"})
+    tail = Without(tail, attr);
+  tail = Without(tail, "a=rtcp-mux", true);
+  auto r = AnalyzeOffer(sdp.substr(0, audio) + tail);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->audio.payload_type, 111);
+  EXPECT_EQ(r->ice_ufrag, "zNAhIq57rROroVBl5DTHx500CfIB/tyB");
+}
+
+TEST(WebRtcOffer, RefusesABundleWhoseEveryLineIsBundleOnly) {
+  std::string sdp = Replace(Webrtcbin(), "m=video 9 ", "m=video 0 ");
+  sdp = Replace(sdp, "a=mid:video0\r\n", "a=mid:video0\r\na=bundle-only\r\n");
+  ExpectBadSdp(sdp, "bundle-only");
+}
+
+// Port 0 without a=bundle-only is still a rejected m-line: no usable audio is left.
+TEST(WebRtcOffer, APortZeroLineWithoutBundleOnlyStaysRejected) {
+  ExpectBadSdp(Without(Webrtcbin(), "a=bundle-only", true), "opus/48000/2");
+}
+
 }  // namespace plateau::signaling::webrtc

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace plateau::signaling::webrtc {
 namespace {
@@ -202,6 +205,56 @@ TEST(WebRtcSession, NoCallbackAfterClose) {
   // Nothing may arrive after Close returned: wait for what would have been the answer.
   EXPECT_FALSE(rec.WaitFor([&] { return rec.events.size() > seen; }, 1500ms))
       << ::testing::PrintToString(rec.events);
+}
+
+// The conference pushes the mix from its own threads while the leg stops, on Close or when a
+// reloaded page's new leg takes over and the old one is stopped on a reaper thread. Push used to
+// read the leg's appsrc without a reference, so a push that passed the "stopped?" check could
+// reach the appsrc after Stop had freed it (a use-after-free that ASan reports). The pushers are
+// many and the rounds several, so some push is caught in that window.
+TEST(WebRtcSession, PushingTheMixWhileLegsStopIsSafe) {
+  using mcu::conference::MediaKind;
+  std::vector<uint8_t> rtp(200, 0);
+  rtp[0] = 0x80;
+  rtp[1] = 96;
+  for (int round = 0; round < 6; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    Recorder rec;
+    auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+                                         rec.Callbacks(), rec.Done());
+    ASSERT_TRUE(session.ok()) << session.error().message;
+    ASSERT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 1; }));
+    std::atomic<bool> stop{false};
+    std::atomic<long> pushed{0};
+    std::vector<std::thread> pushers;
+    for (int t = 0; t < 12; ++t)
+      pushers.emplace_back([&, t] {
+        std::vector<uint8_t> packet = rtp;
+        for (uint16_t seq = 0; !stop; ++seq) {
+          packet[2] = static_cast<uint8_t>(seq >> 8);
+          packet[3] = static_cast<uint8_t>(seq);
+          (*session)->SendRtp(t % 2 ? MediaKind::kAudio : MediaKind::kVideo, packet);
+          ++pushed;
+        }
+      });
+    auto wait_pushed = [&](long n) {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (pushed < n && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      return pushed >= n;
+    };
+    EXPECT_TRUE(wait_pushed(2000));
+    // A reloaded page: the old leg is stopped on a reaper thread while the pushers go on.
+    std::string reloaded =
+        ReplaceAll(Data("chromium-offer.sdp"), "sha-256 FD:11:46", "sha-256 AA:BB:CC");
+    reloaded = ReplaceAll(reloaded, "ice-ufrag:sBri", "ice-ufrag:nEw1");
+    (*session)->Renegotiate(reloaded, rec.Done());
+    EXPECT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 2; }));
+    const long before = pushed;
+    EXPECT_TRUE(wait_pushed(before + 2000));
+    (*session)->Close();  // stops the new leg under the pushers and joins the reaper
+    stop = true;
+    for (auto& p : pushers) p.join();
+  }
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // SRTP/SRTCP (RFC 3711) over libsrtp2: the only place libsrtp is used.
 //
 // An SrtpSession protects what we send (kOutbound) or unprotects what we receive (kInbound) for any
-// SSRC with one master key. srtp_init() runs once per process (thread-safe, on first use). A
+// SSRC with one master key. srtp_init() runs once per process (thread-safe, on first use, or
+// InitSrtpLibrary()); libsrtp's kernel is shared with GStreamer's srtp plugin (webrtcbin), see
+// InitSrtpLibrary. A
 // session is used from one thread at a time (the transport's io thread); different sessions may
 // be used on different threads concurrently.
 #pragma once
@@ -49,6 +51,14 @@ struct SrtpKey {
   }
   bool operator==(const SrtpKey&) const = default;
 };
+
+// Initialises libsrtp's process-wide crypto kernel (and libsodium) once; later calls return the
+// first result. Also accepts a kernel that another library of the process initialised first
+// (GStreamer's srtp plugin does when the first webrtcbin is built), after checking that it makes
+// sessions. Plateau never shuts libsrtp down. Call it before building GStreamer SRTP elements so
+// the two first-time initialisations never run at once (libsrtp's init is not thread-safe).
+// Error "srtp_init".
+Status InitSrtpLibrary();
 
 // Fresh random keying material from libsodium's CSPRNG (randombytes_buf).
 SrtpKey GenerateSrtpKey(SrtpProfile profile = SrtpProfile::kAesCm128HmacSha1_80);
