@@ -147,7 +147,7 @@ TEST(TerminalSender, SendsAMediaFile) {
 // The sender's SPS states the colorimetry it encoded with (docs/media-video.md, "Colour"), so
 // a decoder converts with that matrix whatever the picture size. A 1280x720 file (BT.709) sent at
 // 160x90 is still BT.709: a decoder left to guess takes BT.601 below 720 lines and showed its red
-// as about #e90002.
+// as #e80006.
 TEST(TerminalSender, StatesTheColourItEncodes) {
   const Rgb red{255, 0, 0};
   {

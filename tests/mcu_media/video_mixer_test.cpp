@@ -109,7 +109,7 @@ TEST(VideoMixer, MixHoldsEachVenuesColourWhereTheLayoutPutsIt) {
 // What a viewer sees is the colour each venue sent, on every tier (docs/media-video.md,
 // "Colour"): every tier's SPS states BT.601, the canvas's colorimetry, so avdec_h264 converts
 // with that matrix at 1280x720 too (left to guess it took BT.709 there: red #ff0000 showed as
-// #ff1800, green as #00d802). The blue venue sends a 1280x720 file at 160x90, i.e. BT.709 pixels
+// #ff1500). The blue venue sends a 1280x720 file at 160x90, i.e. BT.709 pixels
 // at a size where a decoder guesses BT.601: its SPS says so and the mixer converts it.
 TEST(VideoMixer, EveryTierStatesItsColourAndShowsTheVenuesColours) {
   media::VideoMixerConfig config = SmallMixerConfig();
