@@ -16,6 +16,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
+#include "plateau/mcu/media/h264_colour.hpp"
 #include "plateau/mcu/rtp/h264.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
 
@@ -30,6 +31,16 @@ constexpr uint8_t kSlotPayloadType = 96;
 // Custom serialized event pushed in front of a slot's first packet for a new venue, so the tile is
 // shown only once frames of that venue reach the compositor.
 constexpr const char* kGenerationEvent = "plateau-slot-generation";
+// The canvas's colorimetry (GStreamer's name): see Build.
+constexpr const char* kCanvasColorimetry = "bt601";
+// The chroma siting of the canvas and of every tile. A decoder whose input caps state a
+// colorimetry (our venues' SPS do) leaves the chroma site out of its output caps, so a slot's
+// tile had none while the background had "jpeg" (GStreamer's default when neither is stated): the
+// compositor's output caps changed when the first venue showed, and each tier's encoder restarted
+// with an extra keyframe. Stating it on both keeps the canvas's caps fixed, and as the tiles match
+// the canvas the compositor converts nothing. Only the label changes (videoscale passes the
+// pixels through); solid-colour tiles do not depend on it.
+constexpr const char* kChromaSite = "jpeg";
 
 uint32_t RandomU32() {
   static std::mutex mu;
@@ -297,10 +308,15 @@ Status VideoMixer::Impl::Build() {
   auto tee = AddElement(bin, "tee", "tiers");
   if (!canvas_caps) return canvas_caps.error();
   if (!tee) return tee.error();
+  // The canvas is BT.601 (limited range) whatever the venues send: the compositor converts a
+  // venue's tile only when its decoded colorimetry differs (BT.601 is what 640x360 venues, the
+  // common case, decode to, so usually nothing is converted), and the canvas never renegotiates
+  // when a venue joins. The tiers' SPS say so (DescribeColourInSps).
   auto ccaps =
       CapsFromString("video/x-raw,format=I420,width=" + std::to_string(config.canvas_width) +
                      ",height=" + std::to_string(config.canvas_height) +
-                     ",pixel-aspect-ratio=1/1,framerate=" + std::to_string(config.fps) + "/1");
+                     ",pixel-aspect-ratio=1/1,framerate=" + std::to_string(config.fps) +
+                     "/1,colorimetry=" + kCanvasColorimetry + ",chroma-site=" + kChromaSite);
   g_object_set(*canvas_caps, "caps", ccaps.get(), nullptr);
   if (auto s = LinkChain({compositor, *canvas_caps, *tee}); !s) return s;
   GstPad* composed = gst_element_get_static_pad(*canvas_caps, "src");
@@ -352,7 +368,9 @@ Status VideoMixer::Impl::BuildSlot(size_t index) {
   gst_util_set_object_arg(G_OBJECT(appsrc), "leaky-type", "upstream");
   g_object_set(chain[1], "latency", static_cast<guint>(config.jitter_latency_ms), nullptr);
   g_object_set(chain[2], "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
-  auto tile_caps = CapsFromString("video/x-raw,width=16,height=16,pixel-aspect-ratio=1/1");
+  auto tile_caps = CapsFromString(
+      std::string("video/x-raw,width=16,height=16,pixel-aspect-ratio=1/1,chroma-site=") +
+      kChromaSite);
   g_object_set(chain[7], "caps", tile_caps.get(), nullptr);
   g_object_set(chain[8], "text", "", "auto-resize", FALSE, "shaded-background", TRUE, "silent",
                config.captions ? FALSE : TRUE, nullptr);
@@ -424,6 +442,8 @@ Status VideoMixer::Impl::BuildTier(size_t index, GstElement* tee) {
   g_object_set(chain[3], "bitrate", static_cast<guint>(t.bitrate_kbps * 1000), "gop-size",
                static_cast<guint>(t.gop_frames), "scene-change-detection", FALSE,
                "enable-frame-skip", FALSE, nullptr);
+  // openh264enc's SPS has no colour description: decoders would guess (docs/media-video.md).
+  if (auto s = DescribeColourInSps(chain[3]); !s) return s;
   g_object_set(chain[4], "mtu", static_cast<guint>(t.mtu), "config-interval", -1, "pt",
                static_cast<guint>(t.payload_type), "ssrc", t.ssrc != 0 ? t.ssrc : RandomU32(),
                nullptr);
@@ -533,8 +553,9 @@ GstPadProbeReturn VideoMixer::Impl::OnUpstreamEvent(GstPad* pad, GstPadProbeInfo
 void VideoMixer::Impl::PlaceLocked(Slot& slot, const Rect& rect, const std::string& caption) {
   if (!(slot.rect == rect)) {
     slot.rect = rect;
-    auto caps = CapsFromString("video/x-raw,width=" + std::to_string(rect.width) + ",height=" +
-                               std::to_string(rect.height) + ",pixel-aspect-ratio=1/1");
+    auto caps = CapsFromString("video/x-raw,width=" + std::to_string(rect.width) +
+                               ",height=" + std::to_string(rect.height) +
+                               ",pixel-aspect-ratio=1/1,chroma-site=" + kChromaSite);
     g_object_set(slot.scale_caps, "caps", caps.get(), nullptr);
     g_object_set(slot.compositor_pad, "xpos", rect.x, "ypos", rect.y, "width", rect.width, "height",
                  rect.height, nullptr);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plateau/mcu/media/gst_util.hpp"
+#include "plateau/mcu/media/h264_colour.hpp"
 
 namespace plateau::mcu::terminal::detail {
 namespace {
@@ -110,6 +111,9 @@ Result<Branch> AddVideoBranch(GstBin* bin, const VideoBranchConfig& c, bool with
   g_object_set(encoder, "bitrate", static_cast<guint>(c.kbps * 1000), "gop-size",
                static_cast<guint>(c.gop_frames), "scene-change-detection", FALSE,
                "enable-frame-skip", FALSE, nullptr);
+  // The SPS states the colorimetry of the encoder's input, so the MCU (and any decoder) converts
+  // these pixels to RGB with the matrix they were made with (docs/media-video.md, "Colour").
+  if (auto s = media::DescribeColourInSps(encoder); !s) return s.error();
   g_object_set((*enc)[1], "mtu", static_cast<guint>(c.mtu), "config-interval", -1, "pt",
                static_cast<guint>(c.payload_type), "ssrc", c.ssrc != 0 ? c.ssrc : RandomSsrc(),
                nullptr);

@@ -59,6 +59,24 @@ struct TerminalReceiver::Impl {
   std::deque<int16_t> audio;              // the last audio_window_ms
   std::deque<GstClockTime> keyframe_pts;  // access units h264parse marked as keyframes
   uint64_t audio_samples = 0;
+  std::string stream_colorimetry;   // from h264parse's caps
+  std::string decoded_colorimetry;  // from avdec_h264's caps
+
+  // The colorimetry field of a caps event ("" when absent), into `out` under `mu`.
+  static GstPadProbeReturn OnCaps(GstPad* pad, GstPadProbeInfo* info, gpointer user) {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (!event || GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+    GstCaps* caps = nullptr;
+    gst_event_parse_caps(event, &caps);
+    const GstStructure* s =
+        caps && gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : nullptr;
+    const char* name = s ? gst_structure_get_string(s, "colorimetry") : nullptr;
+    auto* self = static_cast<Impl*>(user);
+    const bool parsed = g_object_get_data(G_OBJECT(pad), "plateau-parsed") != nullptr;
+    std::lock_guard lock(self->mu);
+    (parsed ? self->stream_colorimetry : self->decoded_colorimetry) = name ? name : "";
+    return GST_PAD_PROBE_OK;
+  }
 
   static GstFlowReturn OnVideoSample(GstAppSink* sink, gpointer user) {
     auto* self = static_cast<Impl*>(user);
@@ -205,8 +223,17 @@ Result<std::unique_ptr<TerminalReceiver>> TerminalReceiver::Create(const Receive
   GstElement* parse = gst_bin_get_by_name(impl->pipeline.bin(), "video-h264parse");
   GstPad* parsed = gst_element_get_static_pad(parse, "src");
   gst_pad_add_probe(parsed, GST_PAD_PROBE_TYPE_BUFFER, &Impl::OnParsed, impl.get(), nullptr);
+  g_object_set_data(G_OBJECT(parsed), "plateau-parsed", impl.get());
+  gst_pad_add_probe(parsed, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Impl::OnCaps, impl.get(),
+                    nullptr);
   gst_object_unref(parsed);
   gst_object_unref(parse);
+  GstElement* decoder = gst_bin_get_by_name(impl->pipeline.bin(), "video-avdec_h264");
+  GstPad* decoded = gst_element_get_static_pad(decoder, "src");
+  gst_pad_add_probe(decoded, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Impl::OnCaps, impl.get(),
+                    nullptr);
+  gst_object_unref(decoded);
+  gst_object_unref(decoder);
   if (config.audio) {
     GstAppSinkCallbacks audio_cb{};
     audio_cb.new_sample = &Impl::OnAudioSample;
@@ -263,6 +290,8 @@ ReceiverStats TerminalReceiver::Stats() const {
         return now - t <= std::chrono::seconds(1);
       }));
   s.audio_samples = impl_->audio_samples;
+  s.stream_colorimetry = impl_->stream_colorimetry;
+  s.decoded_colorimetry = impl_->decoded_colorimetry;
   return s;
 }
 

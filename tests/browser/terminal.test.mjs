@@ -6,6 +6,7 @@
 // fed from a solid magenta Y4M file, its microphone the fake device's beeps.
 //   - the browser decodes >= 100 H.264 frames of the mix and receives Opus (getStats());
 //   - a reference terminal sees the browser's tile magenta where the layout puts it;
+//   - the mix Chromium shows has each venue's colour (within 8 per channel) in its tile;
 //   - the WebSocket is cut mid-call: the page resumes its seat, restarts ICE, and media flows
 //     both ways again (more frames decoded; the server counts new packets from the browser).
 // Runs in a network namespace with only loopback (tests/browser/run.sh): needs root.
@@ -112,6 +113,36 @@ async function keyframeRequests(base) {
 
 const MAGENTA = [255, 0, 255];
 const COLOUR_TOLERANCE = 60;  // per channel, after two H.264 encodes and a scale
+// Chromium's own mix, per channel: the SPS states BT.601, so a venue's #ff0000 is #ff0000 on the
+// page (without the colour description Chromium decoded it as BT.709: #ff1800).
+const MIX_COLOUR_TOLERANCE = 8;
+
+// What the page shows: the <video> of the mix drawn into a canvas (Chromium converts the decoded
+// frame to sRGB with the colour space the stream states), averaged over 5x5 pixels at the centre
+// of each tile of the published layout (solid colour there: captions are at the bottom, the
+// terminal's clock at the top left).
+async function sampleMix(page) {
+  return page.evaluate(() => {
+    const video = document.getElementById('mix');
+    const layout = window.plateauTerminal.state().layout;
+    if (!video || !video.videoWidth || !layout) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const g = canvas.getContext('2d', { willReadFrequently: true });
+    g.drawImage(video, 0, 0);
+    const tiles = layout.tiles.map((t) => {
+      const cx = Math.round((t.x + t.w / 2) * canvas.width);
+      const cy = Math.round((t.y + t.h / 2) * canvas.height);
+      const d = g.getImageData(cx - 2, cy - 2, 5, 5).data;
+      const sum = [0, 0, 0];
+      for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; ++k) sum[k] += d[i + k];
+      const rgb = sum.map((x) => Math.round(x / (d.length / 4)));
+      return { venue: t.venue, rgb, hex: '#' + rgb.map((x) => x.toString(16).padStart(2, '0')).join('') };
+    });
+    return { width: canvas.width, height: canvas.height, layout: layout.layout, tiles };
+  });
+}
 
 test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes after a cut', { timeout: 240_000 }, async () => {
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -220,6 +251,24 @@ test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes 
   if (process.env.PLATEAU_SCREENSHOT) await page.screenshot({ path: process.env.PLATEAU_SCREENSHOT });
   console.log(`red terminal: the browser's tile ${JSON.stringify(tile)} in layout ${report.layout}`);
 
+  // 3. Chromium's own mix: each venue's tile within 8 per channel of the colour it sent.
+  const sent = { [venues.red]: [255, 0, 0], [venues.blue]: [0, 0, 255], [venues.browser]: MAGENTA };
+  let mix;
+  try {
+    mix = await waitFor('each venue\'s colour in the mix Chromium shows', async () => {
+      const m = await sampleMix(page);
+      const ok = m && Object.keys(sent).every((venue) => {
+        const t = m.tiles.find((x) => x.venue === venue);
+        return t && distance(t.rgb, sent[venue]) <= MIX_COLOUR_TOLERANCE;
+      });
+      return ok ? m : { done: false, mix: m };
+    }, 15_000);
+  } catch (e) {
+    throw new Error(`${e.message}\n${await diagnose()}`);
+  }
+  console.log(`Chromium's mix (${mix.width}x${mix.height}, ${mix.layout}): ` +
+    mix.tiles.map((t) => `${t.venue} ${t.hex}`).join(', '));
+
   // Raise hand: the click goes to the server, the page shows the confirmed ✋, and the red
   // reference terminal (another client) records the browser's hand.
   await page.click('#hand');
@@ -247,7 +296,7 @@ test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes 
   console.log(`keyframe requests: browser sent ${now.video.pliCount} PLI, server received ${kf}; ` +
     `browser received ${now.sent.pliCount} PLI + ${now.sent.firCount} FIR`);
 
-  // 3. Cut the WebSocket: the page resumes its seat, restarts ICE, media flows again.
+  // 4. Cut the WebSocket: the page resumes its seat, restarts ICE, media flows again.
   const before = await stats();
   const packetsBefore = await packetsFromVenue(base, venues.browser);
   const cutAt = Date.now();

@@ -95,6 +95,12 @@ class MixerRig {
     c.video_kbps = 150;
     c.gop_frames = 1000;  // keyframes only when asked: the mixer must ask
     c.audio = false;
+    AddSenderVenue(id, name, color, c);
+  }
+
+  // A venue with any live sender configuration (a file, a pattern...) whose tile must show `color`.
+  void AddSenderVenue(const std::string& id, const std::string& name, Rgb color,
+                      const terminal::SenderConfig& c) {
     {
       std::lock_guard lock(mu_);
       colors_[id] = color;
@@ -136,16 +142,18 @@ class MixerRig {
     return requests_[venue];
   }
 
-  // Waits for a frame of `tier` that shows the mixer's current placements; returns it or nullptr.
+  // Waits for a frame of `tier` that shows the mixer's current placements (each tile within
+  // `tolerance` per channel of its venue's colour); returns it or nullptr.
   std::shared_ptr<const terminal::DecodedFrame> WaitForLayout(size_t tier,
                                                               Clock::time_point deadline,
-                                                              std::string* why) {
+                                                              std::string* why,
+                                                              int tolerance = kColorTolerance) {
     const auto placements = mixer_->Placements();
     return receivers_[tier]->WaitForFrame(
         [&](const terminal::DecodedFrame& f) {
           return ShowsLayout(
               f, placements, config_.canvas_width, config_.canvas_height,
-              [this](const std::string& v) { return ColorOf(v); }, why);
+              [this](const std::string& v) { return ColorOf(v); }, why, tolerance);
         },
         deadline);
   }

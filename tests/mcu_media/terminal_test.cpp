@@ -144,6 +144,57 @@ TEST(TerminalSender, SendsAMediaFile) {
   std::filesystem::remove(path);
 }
 
+// The sender's SPS states the colorimetry it encoded with (docs/media-video.md, "Colour"), so
+// a decoder converts with that matrix whatever the picture size. A 1280x720 file (BT.709) sent at
+// 160x90 is still BT.709: a decoder left to guess takes BT.601 below 720 lines and showed its red
+// as #e80006.
+TEST(TerminalSender, StatesTheColourItEncodes) {
+  const Rgb red{255, 0, 0};
+  {
+    auto receiver = MakeReceiver(false);
+    terminal::SenderConfig c;
+    c.color = red;
+    c.width = 160;
+    c.height = 90;
+    c.audio = false;
+    c.clock = false;
+    auto sender = terminal::TerminalSender::Create(
+        c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
+    ASSERT_TRUE(sender.ok()) << sender.error().message;
+    auto frame =
+        receiver->WaitForFrame([&](const auto& f) { return f.index >= 3; }, Clock::now() + 10s);
+    ASSERT_NE(frame, nullptr);
+    EXPECT_EQ(receiver->Stats().stream_colorimetry, "bt601");
+    EXPECT_EQ(receiver->Stats().decoded_colorimetry, "bt601");
+    const Rgb got = frame->Average(80, 45, 8);
+    EXPECT_LE(terminal::ColorDistance(got, red), kExactColorTolerance) << terminal::FormatRgb(got);
+  }
+  const std::string path = MakeColourFile("plateau-terminal-red720.mkv", red, 1280, 720);
+  {
+    auto receiver = MakeReceiver(false);
+    terminal::SenderConfig c;
+    c.file = path;
+    c.width = 160;
+    c.height = 90;
+    c.audio = false;
+    c.clock = false;
+    auto sender = terminal::TerminalSender::Create(
+        c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
+    ASSERT_TRUE(sender.ok()) << sender.error().message;
+    auto frame =
+        receiver->WaitForFrame([&](const auto& f) { return f.index >= 3; }, Clock::now() + 10s);
+    ASSERT_NE(frame, nullptr);
+    const auto stats = receiver->Stats();
+    EXPECT_EQ(stats.stream_colorimetry, "bt709");
+    EXPECT_EQ(stats.decoded_colorimetry, "bt709");
+    const Rgb got = frame->Average(80, 45, 8);
+    EXPECT_LE(terminal::ColorDistance(got, red), kExactColorTolerance)
+        << terminal::FormatRgb(got) << " (stream states \"" << stats.stream_colorimetry
+        << "\", decoded as \"" << stats.decoded_colorimetry << "\")";
+  }
+  std::filesystem::remove(path);
+}
+
 std::shared_ptr<const terminal::EncodedClip> MakeClip(Rgb color, double seconds, int gop) {
   terminal::ClipConfig c;
   c.color = color;

@@ -3,6 +3,8 @@
 // colour of the venue the layout puts there.
 #include "plateau/mcu/media/video_mixer.hpp"
 
+#include <filesystem>
+
 #include "rig.hpp"
 
 namespace plateau::mcu::testing {
@@ -102,6 +104,48 @@ TEST(VideoMixer, MixHoldsEachVenuesColourWhereTheLayoutPutsIt) {
   MaybeDump(frame, "mix-remove");
   EXPECT_EQ(rig.mixer().Stats().active_decoders, 5u);
   EXPECT_EQ(rig.mixer().Stats().pipeline_errors, 0u);
+}
+
+// What a viewer sees is the colour each venue sent, on every tier (docs/media-video.md,
+// "Colour"): every tier's SPS states BT.601, the canvas's colorimetry, so avdec_h264 converts
+// with that matrix at 1280x720 too (left to guess it took BT.709 there: red #ff0000 showed as
+// #ff1500). The blue venue sends a 1280x720 file at 160x90, i.e. BT.709 pixels
+// at a size where a decoder guesses BT.601: its SPS says so and the mixer converts it.
+TEST(VideoMixer, EveryTierStatesItsColourAndShowsTheVenuesColours) {
+  media::VideoMixerConfig config = SmallMixerConfig();
+  config.canvas_width = 1280;
+  config.canvas_height = 720;
+  config.tiers = {{"8m", 1280, 720, 1500, 1000, 1200, 96, 0},
+                  {"2m", 320, 180, 300, 1000, 1200, 96, 0}};
+  MixerRig rig(config);
+  const Rgb red{255, 0, 0}, green{0, 255, 0}, blue{0, 0, 255};
+  rig.AddLiveVenue("red", kNames[0], red);
+  rig.AddLiveVenue("green", kNames[1], green);
+  const std::string path = MakeColourFile("plateau-mixer-blue720.mkv", blue, 1280, 720);
+  terminal::SenderConfig file;
+  file.file = path;
+  file.width = 160;
+  file.height = 90;
+  file.video_kbps = 150;
+  file.gop_frames = 1000;
+  file.audio = false;
+  file.clock = false;
+  rig.AddSenderVenue("blue", kNames[2], blue, file);
+
+  for (size_t tier = 0; tier < config.tiers.size(); ++tier) {
+    std::string why;
+    auto frame = rig.WaitForLayout(tier, Clock::now() + 15s, &why, kExactColorTolerance);
+    const auto stats = rig.receiver(tier).Stats();
+    ASSERT_NE(frame, nullptr) << config.tiers[tier].name << ": "
+                              << Why(why, rig.receiver(tier), "colour") << "; stream states \""
+                              << stats.stream_colorimetry << "\", decoded as \""
+                              << stats.decoded_colorimetry << "\"";
+    MaybeDump(frame, "colour-" + config.tiers[tier].name);
+    EXPECT_EQ(stats.stream_colorimetry, "bt601") << config.tiers[tier].name;
+    EXPECT_EQ(stats.decoded_colorimetry, "bt601") << config.tiers[tier].name;
+  }
+  EXPECT_EQ(rig.mixer().Stats().pipeline_errors, 0u);
+  std::filesystem::remove(path);
 }
 
 TEST(VideoMixer, OnlyVisibleVenuesAreDecoded) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "plateau/common/result.hpp"
@@ -53,6 +54,12 @@ struct ReceiverStats {
   int height = 0;
   double fps = 0.0;            // decoded frames in the last second
   uint64_t audio_samples = 0;  // decoded (48 kHz mono)
+  // GStreamer's name of the colorimetry the stream's SPS states ("bt601", "bt709", ...; h264parse
+  // reads it from the VUI), "" when it states none; and the one avdec_h264 puts on its output: the
+  // stated one, "" when there is none (then RGB conversion takes GStreamer's default for the size:
+  // BT.601 below 720 lines, BT.709 from there).
+  std::string stream_colorimetry;
+  std::string decoded_colorimetry;
 };
 
 class TerminalReceiver {
