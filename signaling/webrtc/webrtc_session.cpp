@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
@@ -134,17 +135,21 @@ class Leg : public std::enable_shared_from_this<Leg> {
 
   GstElement* pipeline_ = nullptr;  // owned
   GstElement* webrtc_ = nullptr;    // in pipeline_
-  GstElement* video_src_ = nullptr;
-  GstElement* audio_src_ = nullptr;
   std::vector<GstWebRTCRTPTransceiver*> transceivers_;  // owned refs
 
-  std::mutex stop_mu_;
-  mutable std::mutex mu_;
-  WebRtcSession::AnswerCallback done_;  // until the answer is out
-  std::string answer_sdp_;
-  bool linked_ = false;
-  bool stopped_ = false;
-  GstElement* video_sink_ = nullptr;  // in pipeline_, once the browser's video arrives
+  // Lock order: stop_mu_, then mu_. stop_mu_ makes a second Stop wait until the leg is down.
+  Mutex stop_mu_ PLATEAU_ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;
+  WebRtcSession::AnswerCallback done_ PLATEAU_GUARDED_BY(mu_);  // until the answer is out
+  std::string answer_sdp_ PLATEAU_GUARDED_BY(mu_);
+  bool linked_ PLATEAU_GUARDED_BY(mu_) = false;
+  bool stopped_ PLATEAU_GUARDED_BY(mu_) = false;
+  // The mix's appsrcs (in pipeline_): set in Start, cleared by Stop; conference threads push
+  // into them with a reference taken under mu_.
+  GstElement* video_src_ PLATEAU_GUARDED_BY(mu_) = nullptr;
+  GstElement* audio_src_ PLATEAU_GUARDED_BY(mu_) = nullptr;
+  // In pipeline_, once the browser's video arrives.
+  GstElement* video_sink_ PLATEAU_GUARDED_BY(mu_) = nullptr;
   std::atomic<uint32_t> browser_video_ssrc_{0};
   std::atomic<int> ice_state_{GST_WEBRTC_ICE_CONNECTION_STATE_NEW};
   std::atomic<bool> failed_{false};
@@ -188,7 +193,7 @@ class SessionImpl final : public WebRtcSession {
 
  private:
   std::shared_ptr<Leg> Current() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return current_;
   }
   // Stops a replaced leg on a thread of its own (the caller may be one of the new leg's threads);
@@ -204,14 +209,16 @@ class SessionImpl final : public WebRtcSession {
 
   // Held while a callback to signaling runs and while Close flips closed_: no callback after
   // Close returns, candidates leave in order and after their leg's answer.
-  std::recursive_mutex callback_mu_;
-  std::mutex mu_;  // the fields below
-  int generation_ = 0;
-  std::shared_ptr<Leg> current_;  // carries media; its answer is out
-  std::shared_ptr<Leg> pending_;  // negotiating
-  std::vector<std::optional<protocol::IceCandidate>> early_candidates_;  // pending_'s, unsent
-  std::string remote_ufrag_;  // the browser's current ICE ufrag (stale candidates are dropped)
-  std::vector<std::thread> reapers_;
+  RecursiveMutex callback_mu_ PLATEAU_ACQUIRED_BEFORE(mu_);
+  Mutex mu_;  // the fields below
+  int generation_ PLATEAU_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<Leg> current_ PLATEAU_GUARDED_BY(mu_);  // carries media; its answer is out
+  std::shared_ptr<Leg> pending_ PLATEAU_GUARDED_BY(mu_);  // negotiating
+  // pending_'s, unsent
+  std::vector<std::optional<protocol::IceCandidate>> early_candidates_ PLATEAU_GUARDED_BY(mu_);
+  // The browser's current ICE ufrag (stale candidates are dropped).
+  std::string remote_ufrag_ PLATEAU_GUARDED_BY(mu_);
+  std::vector<std::thread> reapers_ PLATEAU_GUARDED_BY(mu_);
 };
 
 // ---------------------------------------------------------------- Leg
@@ -233,7 +240,10 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   if (auto st = mcu::transport::InitSrtpLibrary(); !st)
     return Error{"media_failed", MediaFailed(st.error().message)};
   mcu::media::EnsureGstInit();
-  done_ = std::move(done);
+  {
+    MutexLock lock(mu_);
+    done_ = std::move(done);
+  }
   pipeline_ = gst_pipeline_new(("webrtc-" + venue_ + "-" + std::to_string(generation_)).c_str());
   gst_object_ref_sink(pipeline_);
   GstBin* bin = GST_BIN(pipeline_);
@@ -286,6 +296,7 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   }
 
   // Sources for what the conference sends; linked once the transceivers have their m-lines.
+  GstElement* video_src = nullptr;
   for (MediaKind kind : {MediaKind::kVideo, MediaKind::kAudio}) {
     const bool video = kind == MediaKind::kVideo;
     auto src = mcu::media::AddElement(bin, "appsrc", video ? "mix_video" : "mix_audio");
@@ -297,10 +308,12 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
                  "do-timestamp", TRUE, "block", FALSE, "max-bytes", kMaxQueuedBytes, nullptr);
     // Drop new buffers when webrtcbin cannot keep up, never block the conference.
     g_object_set(*src, "leaky-type", 1 /* GST_APP_LEAKY_TYPE_UPSTREAM */, nullptr);
+    MutexLock lock(mu_);
     (video ? video_src_ : audio_src_) = *src;
+    if (video) video_src = *src;
   }
   // A PLI/FIR from the browser reaches us as a GstForceKeyUnit event travelling upstream.
-  GstPad* vpad = gst_element_get_static_pad(video_src_, "src");
+  GstPad* vpad = gst_element_get_static_pad(video_src, "src");
   gst_pad_add_probe(vpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Leg::OnUpstreamEvent, this, nullptr);
   gst_object_unref(vpad);
 
@@ -334,7 +347,7 @@ Status Leg::ApplyOffer(const std::string& offer_sdp) {
 
 Status Leg::Reoffer(const std::string& offer_sdp, WebRtcSession::AnswerCallback done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_ || !webrtc_) return Error{"media_failed", MediaFailed("the leg is stopped")};
     done_ = std::move(done);
   }
@@ -370,9 +383,13 @@ void Leg::OnRemoteSet(GstPromise* promise, gpointer data) {
 }
 
 Status Leg::LinkSources() {
+  GstElement* video_src = nullptr;
+  GstElement* audio_src = nullptr;
   {
-    std::lock_guard lock(mu_);
-    if (linked_) return Status::Ok();  // an ICE restart keeps the links
+    MutexLock lock(mu_);
+    if (linked_ || stopped_) return Status::Ok();  // an ICE restart keeps the links
+    video_src = video_src_;
+    audio_src = audio_src_;
   }
   // webrtcbin 1.22 makes a sink pad per sending transceiver when the answer is applied (its
   // "transceiver" property names it); request one only where it did not.
@@ -393,7 +410,7 @@ Status Leg::LinkSources() {
       status = Error{"media_failed", MediaFailed("webrtcbin matched no m-line to a transceiver")};
       break;
     }
-    GstElement* src = static_cast<int>(mline) == offer_.video.mline ? video_src_ : audio_src_;
+    GstElement* src = static_cast<int>(mline) == offer_.video.mline ? video_src : audio_src;
     GstPad* sink = nullptr;
     for (GstPad* pad : pads) {
       GstWebRTCRTPTransceiver* owner = nullptr;
@@ -418,7 +435,7 @@ Status Leg::LinkSources() {
   }
   for (GstPad* pad : pads) gst_object_unref(pad);
   if (!status) return status;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   linked_ = true;
   return Status::Ok();
 }
@@ -439,7 +456,7 @@ void Leg::OnAnswerCreated(GstPromise* promise, gpointer data) {
   }
   gchar* text = gst_sdp_message_as_text(answer->sdp);
   {
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     self->answer_sdp_ = text;
   }
   g_free(text);
@@ -462,7 +479,7 @@ void Leg::OnLocalSet(GstPromise* promise, gpointer data) {
   }
   std::string answer;
   {
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     answer = self->answer_sdp_;
   }
   self->Finish(std::move(answer));
@@ -471,7 +488,7 @@ void Leg::OnLocalSet(GstPromise* promise, gpointer data) {
 void Leg::Finish(Result<std::string> answer) {
   WebRtcSession::AnswerCallback done;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     done = std::move(done_);
     done_ = nullptr;
@@ -557,7 +574,7 @@ void Leg::OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
                                  {"kind", video ? "video" : "audio"},
                                  {"linked", r == GST_PAD_LINK_OK}});
   if (video) {
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     self->video_sink_ = sink;
   }
 }
@@ -624,7 +641,7 @@ void Leg::Push(MediaKind kind, std::span<const uint8_t> rtp) {
   // the pipeline, and with it the appsrc, right after it sets stopped_.
   GstElement* src = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!linked_ || stopped_) return;
     src = kind == MediaKind::kVideo ? video_src_ : audio_src_;
     if (!src) return;
@@ -651,7 +668,7 @@ void Leg::Push(MediaKind kind, std::span<const uint8_t> rtp) {
 void Leg::RequestKeyframe() {
   GstElement* sink = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_ || !video_sink_) return;
     sink = GST_ELEMENT(gst_object_ref(video_sink_));
   }
@@ -666,7 +683,7 @@ void Leg::RequestKeyframe() {
 
 Status Leg::AddRemoteCandidate(int mline, const std::string& candidate) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return Status::Ok();
   }
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", guint(mline), candidate.c_str());
@@ -695,19 +712,23 @@ std::string Leg::State() const {
 }
 
 void Leg::Stop() {
-  std::lock_guard stop_lock(stop_mu_);  // a second caller waits until the leg is down
+  MutexLock stop_lock(stop_mu_);  // a second caller waits until the leg is down
+  GstElement* video_src = nullptr;
+  GstElement* audio_src = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     done_ = nullptr;
+    video_src = video_src_;
+    audio_src = audio_src_;
   }
   if (!pipeline_) return;
   // Until DTLS is up webrtcbin holds RTP back: the mix's streaming threads wait inside it (a
   // blocking probe in its transport) holding stream locks, and going to NULL would wait for them
   // for ever (a leg replaced or closed before the browser's DTLS finished, while the conference
   // was sending). A flush from each source wakes them first.
-  for (GstElement* src : {video_src_, audio_src_})
+  for (GstElement* src : {video_src, audio_src})
     if (src) gst_element_send_event(src, gst_event_new_flush_start());
   gst_element_set_state(pipeline_, GST_STATE_NULL);
   if (webrtc_) g_signal_handlers_disconnect_by_data(webrtc_, this);
@@ -717,7 +738,7 @@ void Leg::Stop() {
   for (GstWebRTCRTPTransceiver* t : transceivers_) gst_object_unref(t);
   transceivers_.clear();
   {
-    std::lock_guard lock(mu_);  // Push and RequestKeyframe read these under it
+    MutexLock lock(mu_);  // Push and RequestKeyframe read these under it
     video_src_ = audio_src_ = nullptr;
     video_sink_ = nullptr;
   }
@@ -732,7 +753,7 @@ Status SessionImpl::Begin(const OfferSummary& offer, const std::string& sdp, Ans
   std::shared_ptr<Leg> leg;
   std::shared_ptr<Leg> superseded;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return Error{"media_failed", "the WebRTC session is closed"};
     leg = std::make_shared<Leg>(this, config_, offer, ids_, ++generation_, venue_);
     superseded = std::move(pending_);  // a newer offer replaces one still negotiating
@@ -749,7 +770,7 @@ Status SessionImpl::Begin(const OfferSummary& offer, const std::string& sdp, Ans
                              {"profile_level_id", offer.video.profile_level_id}});
   if (auto st = leg->Start(sdp, std::move(done)); !st) {
     leg->Stop();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (pending_ == leg) pending_.reset();
     LegCounter("refused").Inc();
     return st;
@@ -758,12 +779,12 @@ Status SessionImpl::Begin(const OfferSummary& offer, const std::string& sdp, Ans
 }
 
 void SessionImpl::OnLegFinished(Leg* leg, bool answered) {
-  std::lock_guard cb(callback_mu_);
+  LockGuard<RecursiveMutex> cb(callback_mu_);
   std::shared_ptr<Leg> old;
   std::vector<std::optional<protocol::IceCandidate>> flush;
   bool in_place = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_ || pending_.get() != leg) return;
     std::shared_ptr<Leg> finished = std::move(pending_);
     in_place = finished == current_;
@@ -789,9 +810,9 @@ void SessionImpl::OnLegFinished(Leg* leg, bool answered) {
 }
 
 void SessionImpl::OnLegCandidate(Leg* leg, std::optional<protocol::IceCandidate> candidate) {
-  std::lock_guard cb(callback_mu_);
+  LockGuard<RecursiveMutex> cb(callback_mu_);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return;
     if (pending_.get() == leg) {
       early_candidates_.push_back(std::move(candidate));
@@ -803,9 +824,9 @@ void SessionImpl::OnLegCandidate(Leg* leg, std::optional<protocol::IceCandidate>
 }
 
 void SessionImpl::OnLegFailed(Leg* leg, const std::string& reason) {
-  std::lock_guard cb(callback_mu_);
+  LockGuard<RecursiveMutex> cb(callback_mu_);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_ || current_.get() != leg) return;  // a pending leg fails through its answer
   }
   if (callbacks_.on_failed) callbacks_.on_failed(reason);
@@ -846,7 +867,7 @@ Status SessionImpl::AddRemoteCandidate(const std::optional<protocol::IceCandidat
   std::shared_ptr<Leg> leg;
   std::string ufrag;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return Error{"media_failed", "the WebRTC session is closed"};
     leg = pending_ ? pending_ : current_;
     ufrag = remote_ufrag_;
@@ -885,7 +906,7 @@ void SessionImpl::Renegotiate(std::string offer_sdp, AnswerCallback done) {
   // The same peer connection (same DTLS fingerprint, same m-lines): an ICE restart, in place.
   std::shared_ptr<Leg> current;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) {
       done(Error{"media_failed", "the WebRTC session is closed"});
       return;
@@ -904,7 +925,7 @@ void SessionImpl::Renegotiate(std::string offer_sdp, AnswerCallback done) {
             [shared_done](Result<std::string> answer) { (*shared_done)(std::move(answer)); });
         !st) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (pending_ == current) pending_.reset();
       }
       (*shared_done)(st.error());
@@ -921,19 +942,19 @@ void SessionImpl::Renegotiate(std::string offer_sdp, AnswerCallback done) {
 }
 
 void SessionImpl::Retire(std::shared_ptr<Leg> leg) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   reapers_.emplace_back([leg = std::move(leg)] { leg->Stop(); });
 }
 
 void SessionImpl::Close() {
   {
-    std::lock_guard cb(callback_mu_);
+    LockGuard<RecursiveMutex> cb(callback_mu_);
     closed_ = true;
   }
   std::shared_ptr<Leg> current, pending;
   std::vector<std::thread> reapers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     current = std::move(current_);
     pending = std::move(pending_);
     reapers.swap(reapers_);
