@@ -434,7 +434,8 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  std::unique_ptr<VenueState> NewVenueState(const VenueSpec& spec, size_t tier) PLATEAU_REQUIRES(mu_) {
+  std::unique_ptr<VenueState> NewVenueState(const VenueSpec& spec, size_t tier)
+      PLATEAU_REQUIRES(mu_) {
     auto v = std::make_unique<VenueState>();
     v->spec = spec;
     v->tier = tier;
@@ -568,7 +569,8 @@ class ConferenceImpl final : public Conference {
     }
   }
 
-  Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known) PLATEAU_REQUIRES(mu_) {
+  Result<VenueMediaInfo> SwapCarrier(VenueState& v, Carrier carrier, bool remote_known)
+      PLATEAU_REQUIRES(mu_) {
     // The tile follows what the venue sends now (a venue whose camera came back gets one).
     const bool had_video = v.carrier.media.sends_video;
     bool unpinned = false;

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "plateau/common/log.hpp"
-#include "plateau/common/thread_annotations.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/signaling/webrtc_offer.hpp"
@@ -133,8 +133,8 @@ class Leg : public std::enable_shared_from_this<Leg> {
   const int generation_;
   const std::string venue_;
 
-  GstElement* pipeline_ = nullptr;  // owned
-  GstElement* webrtc_ = nullptr;    // in pipeline_
+  GstElement* pipeline_ = nullptr;                      // owned
+  GstElement* webrtc_ = nullptr;                        // in pipeline_
   std::vector<GstWebRTCRTPTransceiver*> transceivers_;  // owned refs
 
   // Lock order: stop_mu_, then mu_. stop_mu_ makes a second Stop wait until the leg is down.
