@@ -15,7 +15,8 @@
 //
 // Threads: PushOpus() may be called from any thread, concurrently with everything else (it copies
 // the payload into a small bounded per-venue inbox under a mutex). Every other member function
-// must be called from one owner thread (the conference's media thread or strand).
+// must be called by one thread at a time (the conference calls them with its mu_ held: the tick
+// from its io thread, control from any thread).
 #pragma once
 
 #include <chrono>
