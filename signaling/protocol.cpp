@@ -349,7 +349,7 @@ const std::set<std::string>& Layouts() {
 
 std::string ReadEnum(ObjectReader& r, const std::string& key,
                      const std::set<std::string>& allowed) {
-  std::string s = r.String(key, 1, 16, IsPrintableAscii, "printable ASCII");
+  std::string s = r.String(key, 1, 32, IsPrintableAscii, "printable ASCII");
   if (!r.failed() && !allowed.count(s)) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
