@@ -167,6 +167,7 @@ int RunServe(const ServeOptions& options) {
   for (int i = 0; i < 1; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : workers) t.join();
+  switchboard->Stop();  // its media executor, before the media engine goes
   log::Info("serve.stopped");
   return 0;
 }

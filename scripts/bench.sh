@@ -17,7 +17,8 @@ rt_priority=${RT_PRIORITY:-}
 # Configure like scripts/build.sh, then build only what is run here.
 [ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=debugoptimized
 targets=(plateau/plateau)
-for t in bench/scheduler/scheduler_admission_bench bench/mcu/video_mixer_cpu; do
+for t in bench/scheduler/scheduler_admission_bench bench/mcu/video_mixer_cpu \
+  bench/signaling/signaling_bench; do
   if ninja -C "$build" -t query "$t" >/dev/null 2>&1; then targets+=("$t"); fi
 done
 ninja -C "$build" "${targets[@]}"
@@ -49,6 +50,10 @@ if [ -x "$build/bench/scheduler/scheduler_admission_bench" ]; then
 fi
 if [ -x "$build/bench/mcu/video_mixer_cpu" ]; then
   run video-mixer-65 "$build/bench/mcu/video_mixer_cpu" --venues 65 --visible 16 --seconds 10
+fi
+if [ -x "$build/bench/signaling/signaling_bench" ]; then  # listener stall while meetings start
+  run signaling-1-thread "$build/bench/signaling/signaling_bench" --threads 1 --rounds 3 --json
+  run signaling-2-threads "$build/bench/signaling/signaling_bench" --threads 2 --rounds 3 --json
 fi
 
 /usr/bin/python3 - "$out" <<'PY'

@@ -322,6 +322,26 @@ Participant ReadParticipant(const json& v, const std::string& path, ObjectReader
   return p;
 }
 
+std::vector<Tile> ReadTiles(ObjectReader& r, ParseFailure* failure) {
+  std::vector<Tile> tiles;
+  if (const json* a = r.Array("tiles", kMaxTiles)) {
+    for (size_t i = 0; i < a->size() && !r.failed(); ++i) {
+      const std::string path = "tiles[" + std::to_string(i) + "]";
+      if (!ObjectAt(r, (*a)[i], path)) break;
+      ObjectReader t((*a)[i], r.Path(path), failure);
+      Tile tile;
+      tile.venue = Venue(t);
+      tile.x = t.Number("x", 0, 1);
+      tile.y = t.Number("y", 0, 1);
+      tile.w = t.Number("w", 0, 1);
+      tile.h = t.Number("h", 0, 1);
+      t.Finish();
+      tiles.push_back(std::move(tile));
+    }
+  }
+  return tiles;
+}
+
 const std::set<std::string>& Layouts() {
   static const std::set<std::string> k = {"auto", "1", "2", "1+5", "2x2", "1+7", "3x3", "4x4"};
   return k;
@@ -329,7 +349,7 @@ const std::set<std::string>& Layouts() {
 
 std::string ReadEnum(ObjectReader& r, const std::string& key,
                      const std::set<std::string>& allowed) {
-  std::string s = r.String(key, 1, 16, IsPrintableAscii, "printable ASCII");
+  std::string s = r.String(key, 1, 32, IsPrintableAscii, "printable ASCII");
   if (!r.failed() && !allowed.count(s)) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -387,7 +407,15 @@ Parsed<ClientMessage> ParseClientMessage(std::string_view bytes) {
     m.body = std::move(h);
   } else if (type == "join") {
     Join j;
-    j.conference = r.OptString("conference", 1, kMaxConferenceChars, IsDigit, "digits");
+    // docs/signaling.md calls the conference a number: a JSON number (a non-negative integer) is
+    // taken as its digits, and the string of digits is accepted too.
+    if (const json* c = r.Member("conference"); c && c->is_number_unsigned()) {
+      j.conference = std::to_string(c->get<uint64_t>());
+    } else if (c && c->is_number()) {
+      r.Fail("conference", "must be a non-negative integer or a string of digits");
+    } else {
+      j.conference = r.OptString("conference", 1, kMaxConferenceChars, IsDigit, "digits");
+    }
     if (auto b = r.OptInt("booking", 1, kMaxInt)) j.booking = *b;
     if (!r.failed() && j.conference.has_value() == j.booking.has_value())
       r.Fail("conference", "or \"booking\" is required (exactly one of them)");
@@ -457,6 +485,8 @@ Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
             ReadParticipant((*a)[i], "participants[" + std::to_string(i) + "]", r, &failure));
     }
     j.layout = ReadEnum(r, "layout", Layouts());
+    j.tiles = ReadTiles(r, &failure);
+    if (const json* sp = r.Member("speaker"); sp && !sp->is_null()) j.speaker = Venue(r, "speaker");
     j.seat = Seat(r);
     j.start = Text(r, "start", 1);
     j.end = Text(r, "end", 1);
@@ -484,21 +514,7 @@ Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
     Layout l;
     l.conference = Conference(r);
     l.layout = ReadEnum(r, "layout", Layouts());
-    if (const json* a = r.Array("tiles", kMaxTiles)) {
-      for (size_t i = 0; i < a->size() && !r.failed(); ++i) {
-        const std::string path = "tiles[" + std::to_string(i) + "]";
-        if (!ObjectAt(r, (*a)[i], path)) break;
-        ObjectReader t((*a)[i], r.Path(path), &failure);
-        Tile tile;
-        tile.venue = Venue(t);
-        tile.x = t.Number("x", 0, 1);
-        tile.y = t.Number("y", 0, 1);
-        tile.w = t.Number("w", 0, 1);
-        tile.h = t.Number("h", 0, 1);
-        t.Finish();
-        l.tiles.push_back(std::move(tile));
-      }
-    }
+    l.tiles = ReadTiles(r, &failure);
     m.body = std::move(l);
   } else if (type == "speaker") {
     m.body = Speaker{Conference(r), Venue(r)};
@@ -518,7 +534,7 @@ Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
     Ended e;
     e.conference = Conference(r);
     e.booking = BookingId(r);
-    e.reason = ReadEnum(r, "reason", {"time", "cancelled", "operator"});
+    e.reason = ReadEnum(r, "reason", {"time", "cancelled", "operator", "removed_from_booking"});
     m.body = std::move(e);
   } else if (type == "left") {
     m.body = Left{Conference(r)};
@@ -608,6 +624,13 @@ json CandidateJson(const Candidate& c) {
   return j;
 }
 
+json TilesJson(const std::vector<Tile>& tiles) {
+  json ts = json::array();
+  for (const auto& t : tiles)
+    ts.push_back({{"venue", t.venue}, {"x", t.x}, {"y", t.y}, {"w", t.w}, {"h", t.h}});
+  return ts;
+}
+
 void PutRef(json& j, const json& ref) {
   if (!ref.is_null()) j["ref"] = ref;
 }
@@ -663,6 +686,8 @@ struct ServerBodyJson {
     for (const auto& p : x.participants) ps.push_back(ParticipantJson(p));
     j["participants"] = std::move(ps);
     j["layout"] = x.layout;
+    j["tiles"] = TilesJson(x.tiles);
+    if (x.speaker) j["speaker"] = *x.speaker;
     j["seat"] = x.seat;
     j["start"] = x.start;
     j["end"] = x.end;
@@ -684,10 +709,7 @@ struct ServerBodyJson {
   void operator()(const Layout& l) const {
     j["conference"] = l.conference;
     j["layout"] = l.layout;
-    json ts = json::array();
-    for (const auto& t : l.tiles)
-      ts.push_back({{"venue", t.venue}, {"x", t.x}, {"y", t.y}, {"w", t.w}, {"h", t.h}});
-    j["tiles"] = std::move(ts);
+    j["tiles"] = TilesJson(l.tiles);
   }
   void operator()(const Speaker& s) const {
     j["conference"] = s.conference;

@@ -10,9 +10,18 @@ Result<VenueIdentity> BookingVenueAuthenticator::Verify(const std::string& venue
                                                         const std::string& token) {
   const sch::Site* site = service_.network().topology().FindSite(venue);
   // Same answer for an unknown venue and a wrong token.
-  if (!site || site->kind == sch::SiteKind::kHub || !service_.VerifyVenueToken(venue, token))
+  if (!site || site->kind == sch::SiteKind::kHub)
     return Error{"unauthorized", "unknown venue or wrong token"};
-  return VenueIdentity{site->id, site->name};
+  std::optional<std::string> credential = service_.MatchVenueToken(venue, token);
+  if (!credential) return Error{"unauthorized", "unknown venue or wrong token"};
+  return VenueIdentity{site->id, site->name, std::move(*credential)};
+}
+
+Result<std::optional<std::string>> BookingVenueAuthenticator::CurrentCredential(
+    const std::string& venue) {
+  auto current = service_.CurrentVenueCredential(venue);
+  if (!current) return Error{"unavailable", current.error().message};
+  return std::move(current).value();
 }
 
 Meeting BookingConferenceDirectory::ToMeeting(const sch::Booking& b, int64_t now) const {

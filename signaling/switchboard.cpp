@@ -150,7 +150,10 @@ struct Switchboard::InviteState {
 
 struct Switchboard::Room {
   Meeting meeting;
+  uint64_t seq = 0;  // opening order (next_room_seq_)
   std::string layout;
+  std::vector<p::Tile> tiles;          // as last published by the media engine
+  std::optional<std::string> speaker;  // likewise
   struct Seat {
     int seat = 0;
     uint64_t epoch = 0;
@@ -174,10 +177,20 @@ Switchboard::Switchboard(SwitchboardSettings settings, const Clock& clock,
 
 // The dependencies may already be gone when the last connection lets go of the Switchboard during
 // shutdown: touch none of them here.
-Switchboard::~Switchboard() = default;
+Switchboard::~Switchboard() {
+  media_executor_.Stop();  // drops what has not run; the negotiator may be gone already
+}
 
 void Switchboard::Start() {
   media_.Attach(this);
+}
+
+void Switchboard::Stop() {
+  media_executor_.Stop();
+}
+
+void Switchboard::WaitForMedia() {
+  media_executor_.Drain();
 }
 
 // ---- helpers (mu_ held) ----
@@ -224,8 +237,14 @@ std::optional<MediaSeat> Switchboard::SeatOf(const VenueState& v) const {
   auto it = rooms_.find(v.seat->booking);
   if (it == rooms_.end()) return std::nullopt;
   const Meeting& m = it->second->meeting;
+  std::string peer;
+  if (v.conn) {  // "ip:port" (IPv6 without brackets): the address is what precedes the last ':'
+    const std::string& remote = v.conn->remote;
+    const size_t colon = remote.rfind(':');
+    peer = colon == std::string::npos ? remote : remote.substr(0, colon);
+  }
   return MediaSeat{m.booking, m.conference, v.identity.venue, v.identity.name,
-                   m.profile, v.seat->seat, v.seat->epoch};
+                   m.profile, v.seat->seat, v.seat->epoch,    std::move(peer)};
 }
 
 Switchboard::VenueState* Switchboard::VenueForSeat(const MediaSeat& seat) {
@@ -253,35 +272,8 @@ void Switchboard::UpdateGauges() {
 }
 
 void Switchboard::QueueMedia(std::function<void(MediaNegotiator&)> call) {
-  std::lock_guard lock(media_mu_);
-  media_queue_.push_back(std::move(call));
-}
-
-// Runs queued media calls outside mu_. Only one thread drains at a time, so the negotiator sees
-// its calls in the order they were decided and never concurrently.
-void Switchboard::RunMedia() {
-  {
-    std::lock_guard lock(media_mu_);
-    if (media_running_ || media_queue_.empty()) return;
-    media_running_ = true;
-  }
-  for (;;) {
-    std::function<void(MediaNegotiator&)> call;
-    {
-      std::lock_guard lock(media_mu_);
-      if (media_queue_.empty()) {
-        media_running_ = false;
-        return;
-      }
-      call = std::move(media_queue_.front());
-      media_queue_.pop_front();
-    }
-    try {
-      call(media_);
-    } catch (const std::exception& e) {
-      log::Error("signaling.media_call_failed", {{"what", e.what()}});
-    }
-  }
+  // Posted under mu_, so the executor runs the calls in the order they were decided.
+  media_executor_.Post([media = &media_, call = std::move(call)] { call(*media); });
 }
 
 // ---- transport events ----
@@ -326,13 +318,15 @@ void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
     connections_.erase(peer.get());
     UpdateGauges();
   }
-  RunMedia();
 }
 
 void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) {
   auto parsed = p::ParseClientMessage(text);
   std::optional<p::Hello> hello;
   json hello_id;
+  std::optional<p::Join> join;  // resolved through the directory outside mu_, then applied
+  std::string join_venue;
+  json join_id;
   {
     std::lock_guard lock(mu_);
     Connection* c = FindConnection(peer.get());
@@ -375,12 +369,15 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
     } else if (c->venue.empty()) {
       SendError(*c, "not_registered", "send hello with the venue and its token first", msg.id);
       return;
+    } else if (auto* j = std::get_if<p::Join>(&msg.body)) {
+      join = std::move(*j);
+      join_venue = c->venue;
+      join_id = msg.id;
     } else {
       VenueState& v = *venues_.at(c->venue);
       std::visit(
           [&](auto& body) {
             using T = std::decay_t<decltype(body)>;
-            if constexpr (std::is_same_v<T, p::Join>) OnJoin(*c, v, body, msg.id);
             if constexpr (std::is_same_v<T, p::Leave>) OnLeave(*c, v, msg.id);
             if constexpr (std::is_same_v<T, p::Hand>) OnHand(*c, v, body, msg.id);
             if constexpr (std::is_same_v<T, p::Offer>) OnOffer(*c, v, std::move(body), msg.id);
@@ -410,7 +407,26 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
       UpdateGauges();
     }
   }
-  RunMedia();
+  if (join) {
+    // The look-up (SQLite) runs before the lock is taken. Calls for one connection come one at a
+    // time from its strand, so its messages are still handled in order.
+    const int64_t now_s = clock_.NowSeconds();
+    Result<std::optional<Meeting>> found = Error{"unavailable", "no answer"};
+    try {
+      found = join->conference ? directory_.FindByNumber(*join->conference, now_s)
+                               : directory_.FindByBooking(*join->booking, now_s);
+    } catch (const std::exception& e) {
+      log::Error("signaling.directory_failed", {{"what", e.what()}});
+      found = Error{"unavailable", e.what()};
+    }
+    std::lock_guard lock(mu_);
+    Connection* c = FindConnection(peer.get());
+    // Still the same registered venue (not closed, not replaced meanwhile)?
+    if (c && !c->closing && c->venue == join_venue) {
+      OnJoin(*c, *venues_.at(c->venue), *join, join_id, found);
+      UpdateGauges();
+    }
+  }
 }
 
 // ---- messages (mu_ held) ----
@@ -485,11 +501,9 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
   for (auto& [booking, room] : rooms_) DialOut(*room, now);
 }
 
-void Switchboard::OnJoin(Connection& c, VenueState& v, const p::Join& join, const json& id) {
+void Switchboard::OnJoin(Connection& c, VenueState& v, const p::Join& join, const json& id,
+                         const Result<std::optional<Meeting>>& found) {
   const int64_t now_s = clock_.NowSeconds();
-  Result<std::optional<Meeting>> found = join.conference
-                                             ? directory_.FindByNumber(*join.conference, now_s)
-                                             : directory_.FindByBooking(*join.booking, now_s);
   if (!found) {
     log::Error("signaling.directory_failed", {{"error", found.error().message}});
     SendError(c, "unavailable", "the conference directory cannot answer now; try again", id);
@@ -661,6 +675,7 @@ Switchboard::Room& Switchboard::OpenRoom(const Meeting& meeting) {
   auto room = std::make_unique<Room>();
   room->meeting = meeting;
   room->layout = meeting.layout.empty() ? "auto" : meeting.layout;
+  room->seq = next_room_seq_++;
   Room& r = *room;
   rooms_[meeting.booking] = std::move(room);
   log::Info("signaling.conference_opened",
@@ -720,6 +735,8 @@ void Switchboard::SendJoined(VenueState& v, Room& room, bool resumed) {
   std::sort(j.participants.begin(), j.participants.end(),
             [](const p::Participant& a, const p::Participant& b) { return a.seat < b.seat; });
   j.layout = room.layout;
+  j.tiles = room.tiles;
+  j.speaker = room.speaker;
   j.seat = v.seat->seat;
   j.start = p::FormatUtc(room.meeting.start);
   j.end = p::FormatUtc(room.meeting.end);
@@ -764,57 +781,136 @@ void Switchboard::DialOut(Room& room, int64_t now) {
 // ---- timers ----
 
 void Switchboard::Tick() {
+  std::lock_guard tick_lock(tick_mu_);
+  const int64_t now = clock_.NowMs();
+  const int64_t now_s = clock_.NowSeconds();
+  // Snapshot what the look-ups need, then make them without mu_ (SQLite must not stall signaling).
+  uint64_t rooms_before = 0;
+  std::vector<std::pair<std::string, std::string>> credentials;  // venue, credential it proved
   {
     std::lock_guard lock(mu_);
-    const int64_t now = clock_.NowMs();
-    const int64_t now_s = clock_.NowSeconds();
-    for (auto& [key, c] : connections_) {
-      if (c->closing) continue;
-      if (c->venue.empty() && !c->hello_pending &&
-          now - c->connected_ms >= settings_.hello_timeout_ms) {
-        SendError(*c, "hello_timeout",
-                  "no successful hello within " + Seconds(settings_.hello_timeout_ms), nullptr);
-        CloseConnection(*c, CloseCode::kPolicy, "no hello in time");
-      } else if (now - c->last_rx_ms >= settings_.idle_timeout_ms) {
-        CloseConnection(*c, CloseCode::kGoingAway, "idle timeout");
-      } else if (!c->venue.empty() && now - c->last_ping_ms >= settings_.heartbeat_ms) {
-        c->last_ping_ms = now;
-        Send(*c, p::Ping{now});
-      }
+    rooms_before = next_room_seq_;
+    if (now - last_credential_check_ms_ >= settings_.credential_check_ms) {
+      last_credential_check_ms_ = now;
+      for (const auto& [id, v] : venues_)
+        if (!v->identity.credential.empty()) credentials.emplace_back(id, v->identity.credential);
     }
-    for (auto it = venues_.begin(); it != venues_.end();) {
-      VenueState& v = *it->second;
-      if (!v.conn && now >= v.dropped_ms + settings_.resume_grace_ms) {
-        log::Info("signaling.grace_expired", {{"venue", v.identity.venue}});
-        if (v.seat) ReleaseSeat(v, /*voluntary=*/false);
-        it = venues_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    Result<std::vector<Meeting>> open = directory_.OpenAt(now_s);
-    if (!open) log::Error("signaling.directory_failed", {{"error", open.error().message}});
-    if (open) {
-      std::set<int64_t> open_ids;
-      for (const Meeting& m : *open) {
-        open_ids.insert(m.booking);
-        auto it = rooms_.find(m.booking);
-        if (it == rooms_.end()) {
-          OpenRoom(m);
-        } else {
-          it->second->meeting = m;  // edits (title, end, venues) take effect
-        }
-      }
-      std::vector<std::pair<int64_t, std::string>> to_end;
-      for (const auto& [booking, room] : rooms_)
-        if (!open_ids.count(booking))
-          to_end.emplace_back(booking, now_s >= room->meeting.end ? "time" : "cancelled");
-      for (const auto& [booking, reason] : to_end) EndRoom(booking, reason);
-    }
-    for (auto& [booking, room] : rooms_) DialOut(*room, now);
-    UpdateGauges();
   }
-  RunMedia();
+  Result<std::vector<Meeting>> open = Error{"unavailable", "no answer"};
+  try {
+    open = directory_.OpenAt(now_s);
+  } catch (const std::exception& e) {
+    open = Error{"unavailable", e.what()};
+  }
+  std::set<std::string> revoked;
+  for (const auto& [venue, credential] : credentials) {
+    Result<std::optional<std::string>> current = Error{"unavailable", "no answer"};
+    try {
+      current = authenticator_.CurrentCredential(venue);
+    } catch (const std::exception& e) {
+      current = Error{"unavailable", e.what()};
+    }
+    // A store that cannot answer revokes nothing.
+    if (current && (!*current || **current != credential)) revoked.insert(venue);
+  }
+
+  std::lock_guard lock(mu_);
+  for (auto& [key, c] : connections_) {
+    if (c->closing) continue;
+    if (c->venue.empty() && !c->hello_pending &&
+        now - c->connected_ms >= settings_.hello_timeout_ms) {
+      SendError(*c, "hello_timeout",
+                "no successful hello within " + Seconds(settings_.hello_timeout_ms), nullptr);
+      CloseConnection(*c, CloseCode::kPolicy, "no hello in time");
+    } else if (now - c->last_rx_ms >= settings_.idle_timeout_ms) {
+      CloseConnection(*c, CloseCode::kGoingAway, "idle timeout");
+    } else if (!c->venue.empty() && now - c->last_ping_ms >= settings_.heartbeat_ms) {
+      c->last_ping_ms = now;
+      Send(*c, p::Ping{now});
+    }
+  }
+  for (const auto& [venue, credential] : credentials) {
+    if (!revoked.count(venue)) continue;
+    auto it = venues_.find(venue);
+    // Only the session that proved the replaced credential: a newer hello carries the new one.
+    if (it != venues_.end() && it->second->identity.credential == credential)
+      RevokeVenue(*it->second);
+  }
+  for (auto it = venues_.begin(); it != venues_.end();) {
+    VenueState& v = *it->second;
+    if (!v.conn && now >= v.dropped_ms + settings_.resume_grace_ms) {
+      log::Info("signaling.grace_expired", {{"venue", v.identity.venue}});
+      if (v.seat) ReleaseSeat(v, /*voluntary=*/false);
+      it = venues_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!open) log::Error("signaling.directory_failed", {{"error", open.error().message}});
+  if (open) {
+    std::set<int64_t> open_ids;
+    for (const Meeting& m : *open) {
+      open_ids.insert(m.booking);
+      auto it = rooms_.find(m.booking);
+      if (it == rooms_.end()) {
+        OpenRoom(m);
+      } else {
+        it->second->meeting = m;  // edits (title, end, venues) take effect
+        EnforceRights(*it->second);
+      }
+    }
+    // A room opened after the look-up (a join resolved it meanwhile) may be missing from `open`:
+    // only rooms older than the look-up are judged by it.
+    std::vector<std::pair<int64_t, std::string>> to_end;
+    for (const auto& [booking, room] : rooms_)
+      if (!open_ids.count(booking) && room->seq < rooms_before)
+        to_end.emplace_back(booking, now_s >= room->meeting.end ? "time" : "cancelled");
+    for (const auto& [booking, reason] : to_end) EndRoom(booking, reason);
+  }
+  for (auto& [booking, room] : rooms_) DialOut(*room, now);
+  UpdateGauges();
+}
+
+// A seated venue that is no longer on the booking (edited by PATCH) and not admitted by an
+// operator loses its seat: `ended {reason: removed_from_booking}`. Its connection stays: it may be
+// on other bookings.
+void Switchboard::EnforceRights(Room& room) {
+  std::vector<std::string> removed;
+  for (const auto& [venue, seat] : room.seats)
+    if (!room.meeting.HasVenue(venue) && !admitted_.IsAdmitted(room.meeting.booking, venue))
+      removed.push_back(venue);
+  for (const std::string& venue : removed) {
+    auto it = venues_.find(venue);
+    if (it == venues_.end()) {
+      room.seats.erase(venue);
+      continue;
+    }
+    VenueState& v = *it->second;
+    log::Warn("signaling.removed_from_booking",
+              {{"venue", venue}, {"conference", room.meeting.conference}});
+    if (v.conn)
+      Send(*v.conn,
+           p::Ended{room.meeting.conference, room.meeting.booking, "removed_from_booking"});
+    ReleaseSeat(v, /*voluntary=*/true);  // and not redialled
+  }
+}
+
+// The venue's token was re-issued: the session registered with the old one ends. Its seat is
+// released (not held: the old token cannot resume it) and the connection closed with the reason.
+void Switchboard::RevokeVenue(VenueState& v) {
+  log::Warn("signaling.token_revoked", {{"venue", v.identity.venue}});
+  if (v.seat) ReleaseSeat(v, /*voluntary=*/false);
+  if (v.conn) {
+    Connection& c = *v.conn;
+    SendError(c, "token_revoked",
+              "the venue's token was re-issued, which ended this session; connect again with the "
+              "new token",
+              nullptr);
+    c.venue.clear();
+    CloseConnection(c, CloseCode::kPolicy, "venue token revoked");
+  }
+  const std::string venue = v.identity.venue;
+  venues_.erase(venue);  // last: v is gone after this
 }
 
 void Switchboard::EndConference(int64_t booking, const std::string& reason) {
@@ -823,7 +919,6 @@ void Switchboard::EndConference(int64_t booking, const std::string& reason) {
     EndRoom(booking, reason);
     UpdateGauges();
   }
-  RunMedia();
 }
 
 Status Switchboard::LowerHand(int64_t booking, const std::string& venue) {
@@ -859,6 +954,7 @@ void Switchboard::PublishLayout(int64_t booking, const std::string& layout,
   auto it = rooms_.find(booking);
   if (it == rooms_.end()) return;
   it->second->layout = layout;
+  it->second->tiles = tiles;  // a later `joined` carries the picture as it is
   Broadcast(*it->second, p::Layout{it->second->meeting.conference, layout, std::move(tiles)});
 }
 
@@ -866,6 +962,10 @@ void Switchboard::PublishSpeaker(int64_t booking, const std::string& venue) {
   std::lock_guard lock(mu_);
   auto it = rooms_.find(booking);
   if (it == rooms_.end()) return;
+  if (venue.empty())
+    it->second->speaker.reset();
+  else
+    it->second->speaker = venue;
   Broadcast(*it->second, p::Speaker{it->second->meeting.conference, venue});
 }
 

@@ -40,6 +40,13 @@ Error Err(std::string code, std::string message) {
   return Error{std::move(code), std::move(message)};
 }
 
+// Whether the transport sends to the endpoint's remote before the venue's first packet (a claimed
+// remote on another address than the venue's signaling peer waits for the latch).
+bool RemoteUsable(const SdesEndpoint& endpoint) {
+  return endpoint.remote && (!endpoint.claim_trusted_address ||
+                             endpoint.remote->address() == *endpoint.claim_trusted_address);
+}
+
 // Per-venue counters touched by the media threads (lock-free).
 struct Counters {
   std::atomic<uint64_t> packets_in{0};  // external carriers: accepted RTP
@@ -214,7 +221,7 @@ class ConferenceImpl final : public Conference {
     if (!carrier) return carrier.error();
     v->carrier = std::move(carrier.value());
     v->audio_out->Restart(v->carrier.audio_pt);
-    if (endpoint.remote) v->counters->tier_keyframe = true;
+    if (RemoteUsable(endpoint)) v->counters->tier_keyframe = true;
     return InsertVenue(std::move(v));
   }
 
@@ -238,7 +245,7 @@ class ConferenceImpl final : public Conference {
     if (it == venues_.end()) return UnknownVenue(venue);
     auto carrier = MakeSdesCarrier(*it->second, endpoint);
     if (!carrier) return carrier.error();
-    return SwapCarrier(*it->second, std::move(carrier.value()), endpoint.remote.has_value());
+    return SwapCarrier(*it->second, std::move(carrier.value()), RemoteUsable(endpoint));
   }
 
   Result<VenueMediaInfo> ReconnectVenue(const std::string& venue,
@@ -482,6 +489,7 @@ class ConferenceImpl final : public Conference {
     tc.bind_address = endpoint.bind_address;
     tc.bind_port = endpoint.bind_port;
     tc.remote = endpoint.remote;
+    tc.claim_trusted_address = endpoint.claim_trusted_address;
     tc.send_key = endpoint.send_key;
     tc.receive_key = endpoint.receive_key;
     tc.payload_types.clear();

@@ -181,6 +181,15 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     socket.set_option(asio::socket_base::send_buffer_size(1 << 20), ec);
     local_ep = socket.local_endpoint(ec);
     remote = config.remote;
+    if (remote && config.claim_trusted_address &&
+        remote->address() != *config.claim_trusted_address) {
+      // Nothing goes to an unproven address: the first authenticated packet latches the remote.
+      log::Warn("mcu.transport.remote_unverified",
+                {{"venue", config.name},
+                 {"claimed", remote->address().to_string() + ":" + std::to_string(remote->port())},
+                 {"signaling", config.claim_trusted_address->to_string()}});
+      remote.reset();
+    }
     log::Info("mcu.transport.open",
               {{"venue", config.name},
                {"local", local_ep.address().to_string() + ":" + std::to_string(local_ep.port())}});

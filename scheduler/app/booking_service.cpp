@@ -420,6 +420,11 @@ Outcome<std::string> BookingService::IssueVenueToken(const std::string& venue) {
 }
 
 bool BookingService::VerifyVenueToken(const std::string& venue, std::string_view token) {
+  return MatchVenueToken(venue, token).has_value();
+}
+
+std::optional<std::string> BookingService::MatchVenueToken(const std::string& venue,
+                                                           std::string_view token) {
   Result<std::optional<store::VenueCredential>> c = Error{};
   {
     std::lock_guard lock(mu_);
@@ -427,9 +432,22 @@ bool BookingService::VerifyVenueToken(const std::string& venue, std::string_view
   }
   if (!c) {
     log::Error("venue.token_check_failed", {{"venue", venue}, {"error", c.error().message}});
-    return false;
+    return std::nullopt;
   }
-  return *c && VenueTokenMatches((*c)->hash, token);
+  if (!*c || !VenueTokenMatches((*c)->hash, token)) return std::nullopt;
+  return (*c)->hash;
+}
+
+Result<std::optional<std::string>> BookingService::CurrentVenueCredential(
+    const std::string& venue) {
+  Result<std::optional<store::VenueCredential>> c = Error{};
+  {
+    std::lock_guard lock(mu_);
+    c = store_.GetVenueCredential(venue);
+  }
+  if (!c) return c.error();
+  if (!*c) return std::optional<std::string>{};
+  return std::optional<std::string>{(*c)->hash};
 }
 
 }  // namespace plateau::scheduler

@@ -97,6 +97,15 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
           for (const auto& participant : m.participants)
             snap_.participants[participant.venue] = participant;
           if (snap_.layout.empty() || !m.resumed) snap_.layout = m.layout;
+          // The current picture and speaker: a late joiner learns them here, not at the next
+          // change.
+          if (!m.tiles.empty() || !m.resumed) {
+            snap_.layout = m.layout;
+            snap_.tiles.clear();
+            for (const auto& t : m.tiles)
+              snap_.tiles.push_back(TileInfo{t.venue, t.x, t.y, t.w, t.h});
+          }
+          if (m.speaker) snap_.speaker = *m.speaker;
           // A new seat or a resumed one: media with NEW keys either way.
           snap_.state = CallState::kNegotiating;
           preparing_ = true;

@@ -1,5 +1,6 @@
 #include "plateau/signaling/conference_media.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <random>
 
@@ -216,13 +217,20 @@ void ConferenceMedia::PublishLayout(int64_t booking, const std::string& layout,
 }
 
 Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& seat) {
-  std::lock_guard lock(mu_);
-  auto it = rooms_.find(seat.booking);
-  if (it == rooms_.end()) {
-    return MediaFailed("conference " + seat.conference + " is not open for media");
+  Room* found = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = rooms_.find(seat.booking);
+    if (it == rooms_.end()) {
+      return MediaFailed("conference " + seat.conference + " is not open for media");
+    }
+    found = it->second.get();
+    if (found->conference) return found;
   }
-  Room& room = *it->second;
-  if (room.conference) return &room;
+  // Built without mu_: starting the engine's pipelines takes long (seconds on a loaded machine) and
+  // live control (Find, SetMuted) must not wait for it. The room cannot go meanwhile: only the
+  // negotiator calls, which come one at a time, add or remove rooms.
+  Room& room = *found;
   conf::ConferenceConfig cc = config_.conference;
   cc.id = room.meeting.conference;
   cc.layout = room.meeting.layout.empty() ? "auto" : room.meeting.layout;
@@ -243,7 +251,10 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
     return MediaFailed("the media engine could not start conference " + seat.conference + ": " +
                        Describe(created.error()));
   }
-  room.conference = std::shared_ptr<conf::Conference>(std::move(created.value()));
+  {
+    std::lock_guard lock(mu_);
+    room.conference = std::shared_ptr<conf::Conference>(std::move(created.value()));
+  }
   M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(1);
   log::Info("media.conference_started",
             {{"conference", seat.conference}, {"booking", seat.booking}, {"layout", cc.layout}});
@@ -298,6 +309,14 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
   endpoint.bind_address = config_.media_address;
   endpoint.bind_port = 0;
   endpoint.remote = remote;
+  // The offer's address is the venue's claim: media goes there before the venue's first
+  // authenticated packet only if it is where the venue signals from (an unknown peer: never).
+  {
+    boost::system::error_code ec;
+    const auto peer = boost::asio::ip::make_address(seat.peer_address, ec);
+    endpoint.claim_trusted_address =
+        ec ? boost::asio::ip::address(boost::asio::ip::address_v4::any()) : peer;
+  }
   endpoint.send_key = server_crypto.key;
   endpoint.receive_key = offer->crypto.key;
   // A kind the venue did not offer (or that was rejected) is neither sent nor received: its

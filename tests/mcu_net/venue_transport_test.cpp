@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -206,6 +207,55 @@ TEST_F(VenueTransportTest, DeliversAuthenticatedMediaAndLatchesTheRemote) {
   ASSERT_EQ(sb.inbound.size(), 1u);
   EXPECT_EQ(sb.inbound[0].ssrc, 0xa0u);
   EXPECT_EQ(sb.inbound[0].lost, 0);
+}
+
+// An SDES offer's address is only the venue's claim: pointed at a third party (127.0.0.9 here,
+// while the venue signals from 127.0.0.1), the transport sends nothing there; once an
+// authenticated packet comes from the venue's real address, media flows to that address only.
+TEST_F(VenueTransportTest, AClaimedRemoteElsewhereGetsNothingUntilTheVenueLatches) {
+  asio::io_context victim_io;
+  udp::socket victim(victim_io, udp::endpoint(asio::ip::make_address("127.0.0.9"), 0));
+  victim.non_blocking(true);
+  auto venue = Make(Config("venue", key_b_, key_a_), &sink_b_);  // the real venue, on 127.0.0.1
+  auto cs = Config("server", key_a_, key_b_);
+  cs.remote = victim.local_endpoint();                             // what the offer claimed
+  cs.claim_trusted_address = asio::ip::make_address("127.0.0.1");  // where its signaling is
+  auto server = Make(cs, &sink_a_);
+  ASSERT_TRUE(server && venue);
+  EXPECT_FALSE(server->remote_endpoint());
+
+  for (uint16_t seq = 0; seq < 20; ++seq) server->SendRtp(VideoPacket(0xa0, seq));
+  ASSERT_TRUE(WaitUntil([&] { return server->GetStats().send_dropped_no_remote >= 20; }));
+
+  // The venue's first authenticated packet, from its real address, latches the remote.
+  venue->SetRemote(server->local_endpoint());
+  venue->SendRtp(AudioPacket(0xb0, 1));
+  ASSERT_TRUE(WaitUntil([&] { return sink_a_.size() == 1; }));
+  ASSERT_TRUE(server->remote_endpoint());
+  EXPECT_EQ(*server->remote_endpoint(), venue->local_endpoint());
+  for (uint16_t seq = 20; seq < 30; ++seq) server->SendRtp(VideoPacket(0xa0, seq));
+  ASSERT_TRUE(WaitUntil([&] { return sink_b_.size() == 10; }));
+  EXPECT_EQ(sink_b_.items()[0].seq, 20);
+
+  // Loopback delivers in order: whatever had been sent to the claimed address is queued there by
+  // now. Nothing was (no media, no RTCP).
+  std::array<uint8_t, 2048> buf;
+  udp::endpoint from;
+  boost::system::error_code ec;
+  const size_t n = victim.receive_from(asio::buffer(buf), from, 0, ec);
+  EXPECT_EQ(ec, asio::error::would_block) << n << " bytes reached the claimed address";
+}
+
+// A claim on the venue's own signaling address is used at once (no need to wait for its packets).
+TEST_F(VenueTransportTest, AClaimedRemoteOnTheSignalingAddressIsUsedAtOnce) {
+  auto venue = Make(Config("venue", key_b_, key_a_), &sink_b_);
+  auto cs = Config("server", key_a_, key_b_);
+  cs.remote = venue->local_endpoint();
+  cs.claim_trusted_address = asio::ip::make_address("127.0.0.1");
+  auto server = Make(cs, &sink_a_);
+  ASSERT_TRUE(server && venue);
+  for (uint16_t seq = 0; seq < 10; ++seq) server->SendRtp(VideoPacket(0xa0, seq));
+  ASSERT_TRUE(WaitUntil([&] { return sink_b_.size() == 10; }));
 }
 
 TEST_F(VenueTransportTest, SrtpIsEnforcedBadTagReplayAndPlainRtpAreDroppedAndCounted) {

@@ -113,12 +113,26 @@ TEST(Protocol, UnknownTypeIsNamedAndKeepsTheRef) {
   EXPECT_EQ(f.ref, 9);
 }
 
+// docs/signaling.md calls the conference a number: a JSON number is its digits, and the string of
+// digits still works.
+TEST(Protocol, JoinTakesTheConferenceAsANumberOrAsDigits) {
+  auto n = ParseClientMessage(R"({"type":"join","conference":80000042})");
+  ASSERT_TRUE(n.ok()) << n.failure().message;
+  EXPECT_EQ(std::get<Join>(n.value().body).conference, "80000042");
+  auto s = ParseClientMessage(R"({"type":"join","conference":"80000042"})");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(std::get<Join>(s.value().body).conference, "80000042");
+  EXPECT_EQ(FailClient(R"({"type":"join","conference":8000.5})").field, "conference");
+}
+
 TEST(Protocol, WrongTypeMissingAndUnknownMembersNameTheField) {
-  auto wrong = FailClient(R"({"type":"join","id":"x","conference":80000001})");
+  auto wrong = FailClient(R"({"type":"join","id":"x","conference":-80000001})");
   EXPECT_EQ(wrong.code, "bad_message");
   EXPECT_EQ(wrong.field, "conference");
   EXPECT_EQ(wrong.ref, "x");
-  EXPECT_NE(wrong.message.find("must be a string"), std::string::npos);
+  EXPECT_NE(wrong.message.find("non-negative integer or a string of digits"), std::string::npos);
+  EXPECT_NE(FailClient(R"({"type":"join","conference":true})").message.find("must be a string"),
+            std::string::npos);
   EXPECT_EQ(FailClient(R"({"type":"hello","venue":"datong"})").field, "token");
   EXPECT_EQ(FailClient(R"({"type":"leave","please":true})").field, "please");
   EXPECT_EQ(
@@ -177,7 +191,9 @@ TEST(Protocol, EveryServerMessageRoundTrips) {
              1,
              "2026-11-25T14:00:00Z",
              "2026-11-25T15:00:00Z",
-             true},
+             true,
+             {Tile{"datong", 0, 0, 0.5, 0.5}},
+             "datong"},
       Invite{"80000001", 1, "t", "2026-11-25T14:00:00Z", "2026-11-25T15:00:00Z", 2},
       ParticipantEvent{"80000001", "away", p},
       Layout{"80000001", "1+5", {Tile{"datong", 0, 0, 0.5, 0.25}}},

@@ -252,11 +252,17 @@ TEST_F(Signaling, MalformedJsonAndUnknownTypesGetErrorsAndTheConnectionStays) {
   ASSERT_TRUE(e2);
   EXPECT_EQ((*e2)["code"], "unknown_type");
   EXPECT_EQ((*e2)["ref"], "x1");
-  a->SendJson({{"type", "join"}, {"id", "x2"}, {"conference", 80000001}});
+  a->SendJson({{"type", "join"}, {"id", "x2"}, {"conference", true}});
   auto e3 = a->WaitFor("error", seconds(5));
   ASSERT_TRUE(e3);
   EXPECT_EQ((*e3)["code"], "bad_message");
   EXPECT_EQ((*e3)["field"], "conference");
+  // A number is what the docs call the conference: accepted (and looked up: none here).
+  a->SendJson({{"type", "join"}, {"id", "x3"}, {"conference", 80000999}});
+  auto e4 = a->WaitFor("error", seconds(5));
+  ASSERT_TRUE(e4);
+  EXPECT_EQ((*e4)["code"], "unknown_conference");
+  EXPECT_EQ((*e4)["ref"], "x3");
   EXPECT_TRUE(StillServed(*a));
 }
 

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "plateau/config/config.hpp"
@@ -83,11 +85,20 @@ class RecordingPeer final : public WebSocketPeer {
 class RecordingNegotiator final : public MediaNegotiator {
  public:
   void Attach(MediaEvents* events) override { events_ = events; }
-  void ConferenceOpened(const Meeting& m) override { Log("opened " + m.conference); }
+  void ConferenceOpened(const Meeting& m) override {
+    Log("opened " + m.conference);
+    std::lock_guard lock(mu_);
+    offer_threads_.push_back(std::this_thread::get_id());
+  }
   void ConferenceEnded(const Meeting& m) override { Log("ended " + m.conference); }
   void Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done) override {
     Log("offer " + seat.venue + " seat " + std::to_string(seat.seat));
+    {
+      std::lock_guard lock(mu_);
+      offer_threads_.push_back(std::this_thread::get_id());
+    }
     last_seat = seat;
+    if (blocker) blocker();
     if (hold_answers) {
       held = std::move(done);
       return;
@@ -110,6 +121,11 @@ class RecordingNegotiator final : public MediaNegotiator {
     std::lock_guard lock(mu_);
     return calls_;
   }
+  // The threads ConferenceOpened and Offer ran on.
+  std::vector<std::thread::id> threads() const {
+    std::lock_guard lock(mu_);
+    return offer_threads_;
+  }
   bool Called(const std::string& call) const {
     auto c = calls();
     return std::find(c.begin(), c.end(), call) != c.end();
@@ -118,6 +134,7 @@ class RecordingNegotiator final : public MediaNegotiator {
   MediaEvents* events_ = nullptr;
   bool hold_answers = false;
   AnswerCallback held;
+  std::function<void()> blocker;  // run at the start of Offer (a slow engine)
   MediaSeat last_seat;
 
  private:
@@ -127,6 +144,7 @@ class RecordingNegotiator final : public MediaNegotiator {
   }
   mutable std::mutex mu_;
   std::vector<std::string> calls_;
+  std::vector<std::thread::id> offer_threads_;
 };
 
 class SwitchboardTest : public ::testing::Test {
@@ -181,7 +199,12 @@ class SwitchboardTest : public ::testing::Test {
     board_->OnOpen(p);
     return p;
   }
-  void Say(const std::shared_ptr<RecordingPeer>& p, const json& m) { board_->OnText(p, m.dump()); }
+  // Media calls run on the Switchboard's media executor: wait for them, so what they send back is
+  // there when the test looks.
+  void Say(const std::shared_ptr<RecordingPeer>& p, const json& m) {
+    board_->OnText(p, m.dump());
+    board_->WaitForMedia();
+  }
 
   std::string TokenFor(const std::string& venue) {
     auto it = tokens_.find(venue);
@@ -212,6 +235,7 @@ class SwitchboardTest : public ::testing::Test {
   void Advance(int64_t ms) {
     clock_.AdvanceMs(ms);
     board_->Tick();
+    board_->WaitForMedia();
   }
 
   plateau::testing::TempDir dir_;
@@ -663,6 +687,7 @@ TEST_F(SwitchboardMediaTest, OfferReachesTheNegotiatorForTheSeatAndTheAnswerCome
   EXPECT_EQ(recorder_.last_seat.seat, 1);
   EXPECT_EQ(recorder_.last_seat.booking, id);
   EXPECT_EQ(recorder_.last_seat.profile, "hd-2m");
+  EXPECT_EQ(recorder_.last_seat.peer_address, "127.0.0.1");  // where its signaling comes from
   Say(a, {{"type", "candidate"}, {"candidate", nullptr}});
   EXPECT_TRUE(recorder_.Called("candidate datong end"));
   Say(a,
@@ -679,6 +704,7 @@ TEST_F(SwitchboardMediaTest, SeatLifecycleReachesTheNegotiatorInOrder) {
   Advance(30'000);
   clock_.SetMs(AtMs("2030-03-04T11:00:00+08:00"));
   board_->Tick();
+  board_->WaitForMedia();
   const std::vector<std::string> expected = {"opened 80000001", "held datong", "released datong",
                                              "ended 80000001"};
   EXPECT_EQ(recorder_.calls(), expected);
@@ -724,6 +750,218 @@ TEST_F(SwitchboardMediaTest, MediaEventsReachTheSeatedVenues) {
   EXPECT_FALSE(b->Last("candidate"));
   Say(b, {{"type", "join"}, {"booking", id}});
   EXPECT_EQ((*b->Last("joined"))["layout"], "2");
+}
+
+// A venue that joins after the layout and the speaker were published learns both from `joined`,
+// not only at the next change.
+TEST_F(SwitchboardMediaTest, ALateJoinerIsToldTheTilesAndTheCurrentSpeaker) {
+  const int64_t id = Book({"datong", "huangzhong", "huangyuan"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  ASSERT_NE(recorder_.events_, nullptr);
+  EXPECT_EQ((*b->Last("joined"))["tiles"], json::array());  // nothing published yet
+  EXPECT_FALSE((*b->Last("joined")).contains("speaker"));
+  recorder_.events_->PublishLayout(
+      id, "2",
+      {protocol::Tile{"datong", 0, 0, 0.5, 1}, protocol::Tile{"huangzhong", 0.5, 0, 0.5, 1}});
+  recorder_.events_->PublishSpeaker(id, "huangzhong");
+  auto late = Joined("huangyuan", id);
+  const json joined = *late->Last("joined");
+  EXPECT_EQ(joined["layout"], "2");
+  ASSERT_EQ(joined["tiles"].size(), 2u);
+  EXPECT_EQ(joined["tiles"][1]["venue"], "huangzhong");
+  EXPECT_EQ(joined["tiles"][1]["x"], 0.5);
+  EXPECT_EQ(joined["speaker"], "huangzhong");
+}
+
+// The negotiator's calls (the first offer builds a conference's pipelines: seconds) run on the
+// Switchboard's own media executor, never on the thread that delivered the message.
+TEST_F(SwitchboardMediaTest, MediaCallsRunOnTheMediaExecutorNotOnTheCallersThread) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  Say(a, {{"type", "offer"}, {"sdp", "v=0 a"}});
+  Say(b, {{"type", "offer"}, {"sdp", "v=0 b"}});
+  ASSERT_TRUE(a->Last("answer"));
+  ASSERT_TRUE(b->Last("answer"));
+  const auto threads = recorder_.threads();
+  ASSERT_EQ(threads.size(), 3u);  // opened, offer, offer
+  for (const auto& t : threads) {
+    EXPECT_NE(t, std::this_thread::get_id());
+    EXPECT_EQ(t, board_->media_thread());
+  }
+}
+
+// While a media call is slow (a conference starting), the Switchboard keeps serving: the slow
+// call itself waits (with a deadline) to see another venue's ping answered and its join handled.
+TEST_F(SwitchboardMediaTest, ASlowMediaCallDoesNotHoldUpOtherVenues) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Register("huangzhong");
+  std::atomic<bool> served_meanwhile{false};
+  recorder_.blocker = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (b->Last("pong") && b->Last("joined")) {
+        served_meanwhile = true;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  board_->OnText(a, json{{"type", "offer"}, {"sdp", "v=0"}}.dump());  // the slow call
+  board_->OnText(b, json{{"type", "ping"}, {"ts", 7}}.dump());
+  board_->OnText(b, json{{"type", "join"}, {"booking", id}}.dump());
+  board_->WaitForMedia();
+  recorder_.blocker = nullptr;
+  EXPECT_TRUE(served_meanwhile);
+  EXPECT_TRUE(a->Last("answer"));
+}
+
+// A venue taken off the booking (PATCH) while seated loses its seat and is told why; the others
+// see it leave; it cannot join again.
+TEST_F(SwitchboardTest, AVenueRemovedFromTheBookingLosesItsSeat) {
+  const int64_t id = Book({"datong", "huangzhong", "huangyuan"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  auto edited = service_->Modify(
+      id, [](const sch::BookingRecord& current) -> sch::Outcome<sch::BookingRequest> {
+        sch::BookingRequest r = current.booking.request;
+        r.venues = {"datong", "huangyuan"};
+        return r;
+      });
+  ASSERT_TRUE(edited.ok()) << edited.error().message;
+  Advance(500);
+  auto ended = b->Last("ended");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ((*ended)["reason"], "removed_from_booking");
+  EXPECT_EQ((*ended)["booking"], id);
+  EXPECT_FALSE(b->closed());  // still registered: it may be on other bookings
+  auto left = a->Last("participant");
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["event"], "left");
+  EXPECT_EQ((*left)["participant"]["venue"], "huangzhong");
+  EXPECT_FALSE(a->Last("ended"));
+  Say(b, {{"type", "join"}, {"id", "again"}, {"booking", id}});
+  EXPECT_EQ((*b->Last("error"))["code"], "not_invited");
+  Say(b, {{"type", "hand"}, {"id", "h"}, {"raised", true}});
+  EXPECT_EQ((*b->Last("error"))["code"], "not_joined");
+}
+
+// An operator's admission revoked while the admitted venue is seated ends its seat the same way.
+TEST_F(SwitchboardTest, AVenueWhoseAdmissionIsRevokedLosesItsSeat) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  admitted_.Admit(id, "huangyuan");
+  auto c = Joined("huangyuan", id);
+  admitted_.Revoke(id, "huangyuan");
+  Advance(500);
+  ASSERT_TRUE(c->Last("ended"));
+  EXPECT_EQ((*c->Last("ended"))["reason"], "removed_from_booking");
+}
+
+// Re-issuing a venue's token (`plateau venue-token`) ends the session registered with the old one:
+// `error token_revoked`, close 1008, the seat released (the others see it leave); the new token
+// registers and joins as usual and is not revoked.
+TEST_F(SwitchboardTest, AReissuedTokenEndsTheSessionItReplaced) {
+  const int64_t id = Book({"datong", "huangzhong"});
+  At("2030-03-04T08:50:00+08:00");
+  auto a = Joined("datong", id);
+  auto b = Joined("huangzhong", id);
+  tokens_.erase("huangzhong");
+  const std::string fresh = TokenFor("huangzhong");  // re-issued: the old one is revoked
+  Advance(board_->settings().credential_check_ms);
+  auto e = b->Last("error");
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "token_revoked");
+  EXPECT_TRUE(b->closed());
+  EXPECT_EQ(b->code(), 1008);
+  EXPECT_EQ(b->reason(), "venue token revoked");
+  auto left = a->Last("participant");
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["event"], "left");
+  EXPECT_EQ((*left)["participant"]["venue"], "huangzhong");
+  EXPECT_EQ(board_->held_seats(), 0u);  // released, not held for a resume
+  EXPECT_FALSE(a->closed());
+  auto again = Joined("huangzhong", id);
+  Advance(board_->settings().credential_check_ms);
+  EXPECT_FALSE(again->closed());
+  EXPECT_FALSE(again->Last("error"));
+}
+
+// Directory look-ups (SQLite) are made without the Switchboard's lock: a look-up that takes long
+// must not stall every venue. The probe checks, from inside each look-up, that another thread can
+// take the lock (it reads the connection count, which locks it).
+class ProbingDirectory final : public ConferenceDirectory {
+ public:
+  explicit ProbingDirectory(ConferenceDirectory& inner) : inner_(inner) {}
+  ~ProbingDirectory() override {
+    for (auto& t : probes_) t.join();
+  }
+  Result<std::optional<Meeting>> FindByNumber(const std::string& c, int64_t now) override {
+    Probe("number");
+    return inner_.FindByNumber(c, now);
+  }
+  Result<std::optional<Meeting>> FindByBooking(int64_t b, int64_t now) override {
+    Probe("booking");
+    return inner_.FindByBooking(b, now);
+  }
+  Result<std::vector<Meeting>> OpenAt(int64_t now) override {
+    Probe("open");
+    return inner_.OpenAt(now);
+  }
+  Switchboard* board = nullptr;
+  std::vector<std::string> under_lock;  // look-ups made while the lock was held
+  int lookups = 0;
+
+ private:
+  void Probe(const std::string& what) {
+    if (!board) return;
+    ++lookups;
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    probes_.emplace_back([b = board, done] {
+      b->connections();
+      done->set_value();
+    });
+    // Wait with a deadline: with the lock held by our caller the probe cannot finish until we
+    // return (then it is joined at the end of the test).
+    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
+      under_lock.push_back(what);
+  }
+  ConferenceDirectory& inner_;
+  std::vector<std::thread> probes_;
+};
+
+TEST_F(SwitchboardTest, DirectoryLookUpsAreNotMadeWithTheLockHeld) {
+  ProbingDirectory probing(*directory_);
+  {
+    SwitchboardSettings settings;
+    settings.idle_timeout_ms = 3'600'000;
+    auto board =
+        std::make_shared<Switchboard>(settings, clock_, *auth_, probing, unavailable_, admitted_);
+    board->Start();
+    probing.board = board.get();
+    const int64_t id = Book({"datong", "huangzhong"});
+    At("2030-03-04T08:50:00+08:00");
+    auto p = std::make_shared<RecordingPeer>();
+    board->OnOpen(p);
+    board->OnText(
+        p, json{{"type", "hello"}, {"venue", "datong"}, {"token", TokenFor("datong")}}.dump());
+    board->OnText(p, json{{"type", "join"}, {"booking", id}}.dump());
+    board->OnText(p, json{{"type", "leave"}}.dump());
+    board->OnText(p, json{{"type", "join"}, {"conference", "80000001"}}.dump());
+    EXPECT_TRUE(p->Last("joined"));
+    board->Tick();
+    probing.board = nullptr;
+    board->Stop();
+  }
+  EXPECT_EQ(probing.lookups, 3);  // booking, number, open
+  EXPECT_EQ(probing.under_lock, std::vector<std::string>{});
 }
 
 }  // namespace

@@ -128,8 +128,10 @@ inline Meeting TestMeeting(int64_t booking, std::string profile = "hd-8m") {
 
 inline MediaSeat SeatFor(const Meeting& m, std::string venue, std::string name, int seat,
                          uint64_t epoch) {
+  // The in-process terminals signal (as far as the Switchboard would see) from 127.0.0.1 and offer
+  // that address: their media is sent at once, as for a real terminal on loopback.
   return MediaSeat{m.booking, m.conference, std::move(venue), std::move(name), m.profile,
-                   seat,      epoch};
+                   seat,      epoch,        "127.0.0.1"};
 }
 
 }  // namespace plateau::signaling::testing

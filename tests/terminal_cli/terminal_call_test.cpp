@@ -26,7 +26,7 @@ p::Joined Joined(const std::string& conference, bool resumed = false) {
   return p::Joined{
       conference, 1, "全省防汛工作视频会议", {p::Participant{"datong", "大通县", 1, true}},
       "auto",     1, "2026-11-25T06:00:00Z", "2026-11-25T07:00:00Z",
-      resumed};
+      resumed,    {},  std::nullopt};
 }
 
 sdp::SdesDescription Description(uint16_t port) {

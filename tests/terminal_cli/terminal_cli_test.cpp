@@ -189,7 +189,9 @@ std::string JoinedText() {
                                               1,
                                               "2026-11-25T06:00:00Z",
                                               "2026-11-25T07:00:00Z",
-                                              false}});
+                                              false,
+                                              {},
+                                              std::nullopt}});
 }
 
 std::string TypeOf(const std::string& text) {

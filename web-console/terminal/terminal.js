@@ -304,6 +304,9 @@ function onJoined(m) {
   state.joined = m;
   state.participants.clear();
   for (const p of m.participants) state.participants.set(p.venue, participantEntry(p));
+  // The picture and the speaker as they are now (a late joiner learns them here).
+  if (Array.isArray(m.tiles) && m.tiles.length) state.layout = { layout: m.layout, tiles: m.tiles };
+  if (m.speaker) state.speaker = m.speaker;
   const self = state.participants.get(state.venue);
   setHandRaised(Boolean(self && self.hand));
   $('conference-title').textContent = `${m.title} · 会议号 ${m.conference} · 席位 ${m.seat}`;

@@ -79,6 +79,7 @@ struct Hello {
 };
 // Exactly one of conference (dialable number) or booking (id).
 struct Join {
+  // The dialable number; the client may send it as a JSON string of digits or a JSON number.
   std::optional<std::string> conference;
   std::optional<int64_t> booking;
 };
@@ -113,6 +114,11 @@ struct Participant {
   bool hand = false;      // the venue asks to speak (raised hand)
   bool operator==(const Participant&) const = default;
 };
+struct Tile {
+  std::string venue;
+  double x = 0, y = 0, w = 0, h = 0;  // fractions of the picture, 0..1
+  bool operator==(const Tile&) const = default;
+};
 struct Joined {
   std::string conference;
   int64_t booking = 0;
@@ -123,6 +129,8 @@ struct Joined {
   std::string start;  // RFC 3339 UTC
   std::string end;
   bool resumed = false;
+  std::vector<Tile> tiles;  // the current picture (empty until the engine publishes a layout)
+  std::optional<std::string> speaker;  // the current speaker, when there is one
 };
 struct Invite {
   std::string conference;
@@ -136,11 +144,6 @@ struct ParticipantEvent {
   std::string conference;
   std::string event;  // "joined" | "left" | "away" (seat held) | "back" (resumed)
   Participant participant;
-};
-struct Tile {
-  std::string venue;
-  double x = 0, y = 0, w = 0, h = 0;  // fractions of the picture, 0..1
-  bool operator==(const Tile&) const = default;
 };
 struct Layout {
   std::string conference;
@@ -166,7 +169,7 @@ struct HandEvent {
 struct Ended {
   std::string conference;
   int64_t booking = 0;
-  std::string reason;  // "time" | "cancelled" | "operator"
+  std::string reason;  // "time" | "cancelled" | "operator" | "removed_from_booking"
 };
 struct Left {
   std::string conference;

@@ -18,6 +18,9 @@ class BookingVenueAuthenticator final : public VenueAuthenticator {
  public:
   explicit BookingVenueAuthenticator(scheduler::BookingService& service) : service_(service) {}
   Result<VenueIdentity> Verify(const std::string& venue, const std::string& token) override;
+  // The stored hash of the venue's current token (it changes when `plateau venue-token` issues a
+  // new one).
+  Result<std::optional<std::string>> CurrentCredential(const std::string& venue) override;
 
  private:
   scheduler::BookingService& service_;

@@ -60,6 +60,9 @@ class ManualClock final : public Clock {
 struct VenueIdentity {
   std::string venue;  // site id from the topology
   std::string name;   // display name (Chinese), for participant lists and tile captions
+  // Which issued credential the venue proved (opaque; compared with CurrentCredential to notice a
+  // re-issued token). Empty: not tracked.
+  std::string credential;
 };
 
 // Verifies a venue's credentials. Called WITHOUT any signaling lock held, possibly from several
@@ -70,6 +73,10 @@ class VenueAuthenticator {
  public:
   virtual ~VenueAuthenticator() = default;
   virtual Result<VenueIdentity> Verify(const std::string& venue, const std::string& token) = 0;
+  // The venue's current credential, as VenueIdentity::credential would name it now; nullopt when
+  // the venue has none any more. A session whose credential differs was registered with a token
+  // that has since been replaced. Called without any signaling lock held.
+  virtual Result<std::optional<std::string>> CurrentCredential(const std::string& venue) = 0;
 };
 
 // ---- conferences ----
@@ -92,11 +99,11 @@ struct Meeting {
   bool HasVenue(const std::string& venue) const;
 };
 
-// Resolves conferences. Called with the Switchboard's lock held: implementations must not call
-// back into signaling. For a recurring booking the occurrence returned is the one open at `now`,
-// else the next one to open, else the last one (so a past meeting reads as `ended`).
-// nullopt = no such conference; an error = the directory cannot answer now (storage failure),
-// which never ends or refuses anything by itself.
+// Resolves conferences. Called from the listener's threads WITHOUT the Switchboard's lock held (a
+// SQLite read must not stall every venue), possibly from several threads at once. For a recurring
+// booking the occurrence returned is the one open at `now`, else the next one to open, else the
+// last one (so a past meeting reads as `ended`). nullopt = no such conference; an error = the
+// directory cannot answer now (storage failure), which never ends or refuses anything by itself.
 class ConferenceDirectory {
  public:
   virtual ~ConferenceDirectory() = default;
@@ -133,6 +140,10 @@ struct MediaSeat {
   std::string profile;
   int seat = 0;
   uint64_t epoch = 0;
+  // The IP address the venue's signaling connection comes from ("" when it has none now). SDES
+  // media is sent to an offer's address before the venue's first authenticated packet only when
+  // it is this one.
+  std::string peer_address;
 };
 
 // What the media side may push to venues. Implemented by the Switchboard; callable from any
@@ -152,9 +163,11 @@ class MediaEvents {
   virtual void PublishMuted(int64_t booking, const std::string& venue, bool muted) = 0;
 };
 
-// Media negotiation for seats. The Switchboard calls these one at a time, in order (never
-// concurrently, never with its lock held), so an implementation needs no locking of its own
-// against the Switchboard. Results and events may come back from any thread.
+// Media negotiation for seats. The Switchboard calls these one at a time, in order, on its own
+// media executor thread (never on a listener thread, never concurrently, never with its lock held),
+// so an implementation needs no locking of its own against the Switchboard and may take its time
+// (building a conference's pipelines) without stalling signaling. Results and events may come back
+// from any thread.
 //
 // Lifecycle per conference: ConferenceOpened -> per seat: Offer (-> answer), Candidate*,
 // [SeatHeld -> Offer again on resume (ICE restart / new SDES keys)] -> SeatReleased ->

@@ -6,8 +6,15 @@
 // It knows no sockets: a connection is a WebSocketPeer (the WebSocket session implements it), and
 // every time-dependent rule reads the injected Clock, advanced by Tick(). Thread-safe: one mutex
 // guards all state; outgoing messages are handed to WebSocketPeer::Send (non-blocking) under it, so
-// each venue sees messages in the order they were decided. MediaNegotiator calls are made outside
-// the mutex, one at a time, in order.
+// each venue sees messages in the order they were decided.
+//
+// Threads: the transport events and Tick() come from the listener's threads and must return
+// quickly whatever the listener's thread count. So nothing slow runs there under the mutex:
+//   - MediaNegotiator calls (the first offer of a meeting builds GStreamer pipelines: seconds) are
+//     queued under the mutex in the order decided and run on the Switchboard's own media executor
+//     (one thread, one call at a time, never under the mutex);
+//   - ConferenceDirectory and VenueAuthenticator look-ups (SQLite) are made before the mutex is
+//     taken, and their results applied under it.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +25,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "plateau/signaling/protocol.hpp"
 #include "plateau/signaling/seams.hpp"
+#include "plateau/signaling/serial_executor.hpp"
 #include "plateau/signaling/websocket.hpp"
 
 namespace plateau::signaling {
@@ -36,6 +45,9 @@ struct SwitchboardSettings {
   double message_burst = 60;            // bucket size
   int max_invites = 3;                  // invites per absence (first dial + redials)
   int64_t invite_interval_ms = 10'000;  // between redials
+  // How often registered venues' credentials are re-read: a re-issued token ends the sessions
+  // that registered with the old one (error `token_revoked`).
+  int64_t credential_check_ms = 5'000;
 };
 
 class Switchboard final : public WebSocketEndpoint,
@@ -53,14 +65,21 @@ class Switchboard final : public WebSocketEndpoint,
 
   // Attaches itself to the MediaNegotiator (call once after make_shared).
   void Start();
+  // Stops the media executor: media calls not yet run are dropped, the running one is waited for.
+  // Call before the MediaNegotiator goes away (the destructor does it too).
+  void Stop();
+  // Blocks until every media call queued so far has run (tests; from a media call: returns).
+  void WaitForMedia();
+  // The media executor's thread: every MediaNegotiator call runs there.
+  std::thread::id media_thread() const { return media_executor_.thread_id(); }
 
   // WebSocketEndpoint: transport events, from the connection's strand.
   void OnOpen(const std::shared_ptr<WebSocketPeer>& peer) override;
   void OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) override;
   void OnClose(const std::shared_ptr<WebSocketPeer>& peer) override;
 
-  // Heartbeats, idle and hello timeouts, grace expiry, conference open/end, dial-out and redial.
-  // Call about once a second.
+  // Heartbeats, idle and hello timeouts, grace expiry, conference open/end, dial-out and redial,
+  // rights (a venue taken off its booking, a re-issued token). Call about once a second.
   void Tick();
 
   // Live control: ends a conference now (pushes `ended` with the reason).
@@ -103,7 +122,10 @@ class Switchboard final : public WebSocketEndpoint,
   bool TakeToken(Connection& c, int64_t now);
   void OnHelloVerified(Connection& c, const protocol::Hello& hello, const nlohmann::json& id,
                        const Result<VenueIdentity>& identity);
-  void OnJoin(Connection& c, VenueState& v, const protocol::Join& join, const nlohmann::json& id);
+  void OnJoin(Connection& c, VenueState& v, const protocol::Join& join, const nlohmann::json& id,
+              const Result<std::optional<Meeting>>& found);
+  void EnforceRights(Room& room);
+  void RevokeVenue(VenueState& v);
   void OnLeave(Connection& c, VenueState& v, const nlohmann::json& id);
   void OnHand(Connection& c, VenueState& v, const protocol::Hand& hand, const nlohmann::json& id);
   bool SetHand(Room& room, const std::string& venue, bool raised);
@@ -123,9 +145,8 @@ class Switchboard final : public WebSocketEndpoint,
   VenueState* VenueForSeat(const MediaSeat& seat);
   void UpdateGauges();
 
-  // Media calls: queued under mu_, run outside it by RunMedia(), one at a time, in order.
+  // Media calls: queued under mu_ (so in the order decided), run on media_executor_.
   void QueueMedia(std::function<void(MediaNegotiator&)> call);
-  void RunMedia();
 
   const SwitchboardSettings settings_;
   const Clock& clock_;
@@ -139,10 +160,11 @@ class Switchboard final : public WebSocketEndpoint,
   std::map<std::string, std::unique_ptr<VenueState>> venues_;  // by venue id
   std::map<int64_t, std::unique_ptr<Room>> rooms_;             // by booking id
   uint64_t next_epoch_ = 1;
+  uint64_t next_room_seq_ = 1;  // rooms are numbered as opened (Tick's look-up is not under mu_)
+  int64_t last_credential_check_ms_ = 0;
 
-  std::mutex media_mu_;
-  std::deque<std::function<void(MediaNegotiator&)>> media_queue_;
-  bool media_running_ = false;
+  std::mutex tick_mu_;  // one Tick at a time (held across its look-ups, never with mu_ waited on)
+  SerialExecutor media_executor_{"plateau-media"};
 };
 
 // Random lowercase hex from the system CSPRNG (OpenSSL), `bytes` bytes of entropy.

@@ -95,6 +95,12 @@ class BookingService {
   // True when `token` is the venue's current token. False for unknown venues, venues without a
   // token, wrong tokens and storage failures (logged).
   bool VerifyVenueToken(const std::string& venue, std::string_view token);
+  // The same check, returning which issued token matched (its stored hash: an opaque id that
+  // changes whenever a token is issued), or nullopt.
+  std::optional<std::string> MatchVenueToken(const std::string& venue, std::string_view token);
+  // The id (as MatchVenueToken returns it) of the venue's current token; nullopt when it has none.
+  // Signaling compares it with what a session proved, so a re-issued token ends older sessions.
+  Result<std::optional<std::string>> CurrentVenueCredential(const std::string& venue);
 
   // The busy intervals of a request (recurrence expanded, cancelled occurrences left out).
   std::vector<Interval> OccurrencesOf(const BookingRequest& request) const;

@@ -14,9 +14,11 @@
 // opens: an open conference nobody has sent media to costs nothing (a running one composes and
 // encodes every tier 30 times a second).
 //
-// Threads: the Switchboard calls the MediaNegotiator methods one at a time; Find / SetMuted (live
-// control) may be called from any thread. Answers and events come from the engine's and
-// GStreamer's threads. Library code: depends on signaling (seams), signaling/sdp, mcu/conference.
+// Threads: the Switchboard calls the MediaNegotiator methods one at a time, on its media executor
+// (never a listener thread); Find / SetMuted (live control) may be called from any thread and never
+// wait for a conference being built (mu_ is not held while Conference::Create runs). Answers and
+// events come from the engine's and GStreamer's threads. Library code: depends on signaling
+// (seams), signaling/sdp, mcu/conference.
 #pragma once
 
 #include <atomic>

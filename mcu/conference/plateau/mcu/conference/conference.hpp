@@ -60,6 +60,9 @@ struct SdesEndpoint {
   std::string bind_address = "127.0.0.1";
   uint16_t bind_port = 0;                                // 0 = any free port
   std::optional<boost::asio::ip::udp::endpoint> remote;  // else latched from the first valid packet
+  // Set when `remote` comes from the venue's offer: it is used before the latch only if its address
+  // is this one (the venue's signaling peer); see VenueTransportConfig::claim_trusted_address.
+  std::optional<boost::asio::ip::address> claim_trusted_address;
   transport::SrtpKey send_key;     // what the MCU sends to the venue is protected with this
   transport::SrtpKey receive_key;  // the venue's key
   // The venue's H.264 (packetization-mode 1) and Opus payload types; only those of the kinds

@@ -12,8 +12,10 @@
 //             RFC 3550 6.3.5); NACKs for missing inbound video packets as soon as they are due.
 //
 // The remote address is either configured or learned from the first packet that passes SRTP
-// authentication (latching). Nothing that arrives can crash it: malformed, unauthenticated,
-// replayed or unknown datagrams are dropped and counted in Stats, never delivered.
+// authentication (latching). A remote that is only a venue's claim (claim_trusted_address) is used
+// before the latch only when it is where the venue's signaling comes from: an offer cannot aim
+// the conference's stream at a third party. Nothing that arrives can crash it: malformed,
+// unauthenticated, replayed or unknown datagrams are dropped and counted in Stats, never delivered.
 //
 // Threading: the transport lives on the boost::asio::io_context passed to Create(); the caller owns
 // the thread(s) running it (use one thread, or one strand-equivalent: a single-threaded
@@ -66,6 +68,12 @@ struct VenueTransportConfig {
   // afterwards a source change is followed only on an authenticated packet. If false, datagrams
   // from any other address than `remote` are dropped (dropped_foreign_source) before SRTP.
   bool latch = true;
+  // When set, `remote` is only the venue's claim (an SDP offer's c=/m= address), and a claim can
+  // point anywhere: before the first authenticated packet, media goes to `remote` only when its
+  // address is this one (where the venue's authenticated signaling connection comes from);
+  // otherwise nothing is sent until an authenticated packet arrives and latches the remote (then
+  // media goes only there). Unset: `remote` is trusted as configured.
+  std::optional<boost::asio::ip::address> claim_trusted_address;
   SrtpKey send_key;     // protects what we send (the venue's inbound key)
   SrtpKey receive_key;  // the venue's key: unprotects what we receive
   std::vector<PayloadTypeInfo> payload_types = DefaultPayloadTypes();
