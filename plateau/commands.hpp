@@ -29,6 +29,7 @@ void RegisterVenueToken(CLI::App& root, Commands& out);  // plateau venue-token
 void RegisterBenchAudio(CLI::App& root, Commands& out);  // plateau bench audio
 void RegisterTerminal(CLI::App& root, Commands& out);    // plateau terminal
 void RegisterBenchMix(CLI::App& root, Commands& out);    // plateau bench mix
+void RegisterBenchSoak(CLI::App& root, Commands& out);   // plateau bench soak
 // Later issues add: RegisterTerminal, RegisterBench, RegisterVenueToken, RegisterMcu.
 
 }  // namespace plateau::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   plateau::cli::RegisterBenchAudio(app, commands);
   plateau::cli::RegisterTerminal(app, commands);
   plateau::cli::RegisterBenchMix(app, commands);
+  plateau::cli::RegisterBenchSoak(app, commands);
 
   try {
     app.parse(argc, argv);

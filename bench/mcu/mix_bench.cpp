@@ -1,5 +1,7 @@
 #include "mix_bench.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -8,7 +10,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -814,6 +818,91 @@ Result<MixBenchReport> RunMixBench(const MixBenchOptions& o) {
   }
   if (report.baseline && report.cpu_cores > 0)
     report.ratio = report.baseline->cpu_cores / report.cpu_cores;
+  return report;
+}
+
+double ResidentMb() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      double kb = 0;
+      in >> kb;
+      return kb / 1024.0;
+    }
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+double HeapInUseMb() {
+  const struct mallinfo2 m = mallinfo2();  // sums every arena
+  return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+}
+
+Result<SoakReport> RunMixSoak(const SoakOptions& s,
+                              const std::function<void(const SoakSample&)>& on_sample) {
+  if (s.venues < 4 || s.venues > 128)
+    return Error{"bad_config", "--venues must be 4..128 (venues 0-3 are the latency probes)"};
+  auto layout = LayoutForVisible(s.visible);
+  if (!layout) return layout.error();
+  if (!(s.seconds >= 1 && s.seconds <= 7 * 24 * 3600))
+    return Error{"bad_config", "--minutes must be at most a week"};
+  if (!(s.warmup_seconds >= 0 && s.warmup_seconds <= 3600))
+    return Error{"bad_config", "--warmup-seconds must be 0..3600"};
+  if (!(s.sample_seconds >= 1 && s.sample_seconds <= 3600))
+    return Error{"bad_config", "--sample-seconds must be 1..3600"};
+
+  // The bench mix rig: its venues, replay and (idle) probe pacer, without baseline or probes.
+  MixBenchOptions o;
+  o.venues = s.venues;
+  o.visible = s.visible;
+  o.warmup_seconds = s.warmup_seconds;
+  o.probes = 1;
+  o.baseline = false;
+  o.clip_seconds = s.clip_seconds;
+  o.srtp = s.srtp;
+  ClipLibrary clips(s.clip_seconds);
+  for (size_t i = 0; i < static_cast<size_t>(s.venues); ++i)
+    if (auto c = clips.For(i); !c) return c.error();
+
+  SoakReport report;
+  report.options = s;
+  report.realtime = true;
+  Rig rig(o, *layout);
+  if (auto st = rig.Setup(clips); !st) return st.error();
+  if (auto st = rig.WaitForMedia(); !st) return st.error();
+  auto sample = [&](double at, const MixBenchReport* window) {
+    SoakSample x;
+    x.seconds = at;
+    x.rss_mb = ResidentMb();
+    x.heap_mb = HeapInUseMb();
+    if (window) {
+      x.cpu_cores = window->cpu_cores;
+      x.output_fps_min = window->output_fps_min;
+      x.realtime = window->realtime;
+      report.realtime = report.realtime && window->realtime;
+    }
+    report.samples.push_back(x);
+    if (on_sample) on_sample(x);
+    return x;
+  };
+  const SoakSample first = sample(0, nullptr);
+  report.warmup_rss_mb = first.rss_mb;
+  report.warmup_heap_mb = first.heap_mb;
+  double done = 0;
+  while (done < s.seconds) {
+    o.seconds = std::min(s.sample_seconds, s.seconds - done);  // the rig reads it per window
+    MixBenchReport window;
+    rig.Measure(&window);
+    done += o.seconds;
+    sample(done, &window);
+  }
+  const SoakSample& last = report.samples.back();
+  report.end_rss_mb = last.rss_mb;
+  report.end_heap_mb = last.heap_mb;
+  report.growth_mb = report.end_rss_mb - report.warmup_rss_mb;
+  report.passed = report.growth_mb < s.max_growth_mb;
   return report;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,5 +100,47 @@ struct MixBenchReport {
 // Errors: "bad_config", "gstreamer", "setup" (a venue could not join), "no_media" (venues
 // received nothing within the warm-up deadline).
 Result<MixBenchReport> RunMixBench(const MixBenchOptions& options);
+
+// `plateau bench soak`: the same conference as `bench mix` (no baseline, no latency probes) held
+// for a long time, with the process's resident memory sampled: a meeting of hours must not grow.
+struct SoakOptions {
+  int venues = 65;
+  int visible = 16;
+  double warmup_seconds = 120;  // after every venue receives media: rings and pools fill up
+  double seconds = 3600;        // after the warm-up
+  double sample_seconds = 60;   // one sample (RSS, heap, CPU, fps) per interval
+  double max_growth_mb = 5;     // growth from the end of the warm-up to the end: pass below this
+  double clip_seconds = 4;
+  mcu::transport::SrtpProfile srtp = mcu::transport::SrtpProfile::kAesCm128HmacSha1_80;
+};
+
+struct SoakSample {
+  double seconds = 0;         // since the end of the warm-up
+  double rss_mb = 0;          // VmRSS of the process
+  double heap_mb = 0;         // malloc'd and not freed (glibc mallinfo2, every arena)
+  double cpu_cores = 0;       // the engine, over the interval (as in bench mix)
+  double output_fps_min = 0;  // slowest venue over the interval
+  bool realtime = false;      // as in bench mix, over the interval
+};
+
+struct SoakReport {
+  SoakOptions options;
+  double warmup_rss_mb = 0;  // at the end of the warm-up
+  double warmup_heap_mb = 0;
+  double end_rss_mb = 0;
+  double end_heap_mb = 0;
+  double growth_mb = 0;   // end_rss_mb - warmup_rss_mb
+  bool passed = false;    // growth_mb < max_growth_mb
+  bool realtime = false;  // every interval was
+  std::vector<SoakSample> samples;
+};
+
+// Calls `on_sample` after the warm-up and after each interval (progress for a long run).
+Result<SoakReport> RunMixSoak(const SoakOptions& options,
+                              const std::function<void(const SoakSample&)>& on_sample = {});
+
+// The process's resident set (VmRSS) and malloc'd bytes in use, in MB.
+double ResidentMb();
+double HeapInUseMb();
 
 }  // namespace plateau::bench

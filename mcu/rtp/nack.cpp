@@ -122,23 +122,36 @@ std::optional<int64_t> NackGenerator::NextDueMs() const {
 }
 
 RetransmissionHistory::RetransmissionHistory(size_t capacity, int64_t max_age_ms)
-    : slots_(std::max<size_t>(capacity, 1)), max_age_ms_(max_age_ms) {}
+    : slots_(std::max<size_t>(capacity, 1)),
+      storage_(slots_.size() * kMaxRtpPacketSize),
+      max_age_ms_(max_age_ms) {}
 
 void RetransmissionHistory::Store(uint16_t sequence_number, std::span<const uint8_t> packet,
                                   int64_t now_ms) {
-  Slot& slot = slots_[sequence_number % slots_.size()];
+  const size_t index = sequence_number % slots_.size();
+  Slot& slot = slots_[index];
+  if (packet.size() > kMaxRtpPacketSize) {  // not an RTP packet we send: nothing to answer with
+    slot.used = false;
+    return;
+  }
   slot.used = true;
   slot.sequence_number = sequence_number;
   slot.stored_ms = now_ms;
-  slot.bytes.assign(packet.begin(), packet.end());
+  slot.size = static_cast<uint16_t>(packet.size());
+  std::copy(packet.begin(), packet.end(), storage_.begin() + index * kMaxRtpPacketSize);
 }
 
 std::optional<std::span<const uint8_t>> RetransmissionHistory::Find(uint16_t sequence_number,
                                                                     int64_t now_ms) const {
-  const Slot& slot = slots_[sequence_number % slots_.size()];
+  const size_t index = sequence_number % slots_.size();
+  const Slot& slot = slots_[index];
   if (!slot.used || slot.sequence_number != sequence_number) return std::nullopt;
   if (now_ms - slot.stored_ms > max_age_ms_) return std::nullopt;
-  return std::span<const uint8_t>(slot.bytes);
+  return std::span<const uint8_t>(storage_.data() + index * kMaxRtpPacketSize, slot.size);
+}
+
+size_t RetransmissionHistory::allocated_bytes() const {
+  return storage_.capacity() + slots_.capacity() * sizeof(Slot);
 }
 
 }  // namespace plateau::mcu::rtp

@@ -20,6 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kVideoClock = 90000;
 constexpr uint32_t kAudioClock = 48000;
+// Packets handed out per pass: after a stall everything due would otherwise be batched at once,
+// and the batch (reused, never shrunk) kept the largest stall's worth of packets for good.
+constexpr size_t kMaxBatch = 256;
 
 }  // namespace
 
@@ -218,7 +221,7 @@ struct ReplayHub::Impl {
           s->start = now - std::chrono::microseconds(s->CursorTimeUs());
         }
         const auto& packets = s->clip->packets();
-        while (s->Due() <= horizon) {
+        while (used < kMaxBatch && s->Due() <= horizon) {
           const EncodedClip::Packet& p = packets[s->cursor];
           if (used == batch.size()) batch.push_back(Out{});
           Out& out = batch[used++];

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace plateau::mcu::rtp {
 namespace {
 
@@ -135,6 +137,32 @@ TEST(RetransmissionHistory, FindsStoredPacketsUntilOverwrittenOrTooOld) {
   EXPECT_FALSE(h.Find(99, 0));
   EXPECT_TRUE(h.Find(13, 1000));
   EXPECT_FALSE(h.Find(13, 1001));
+}
+
+// A meeting of hours sends millions of packets of every size up to the MTU through each video
+// stream's history: its memory must be what it was after the first round of the ring, not creep
+// towards capacity x the largest packet as each slot meets a bigger one.
+TEST(RetransmissionHistory, MemoryStaysBoundedOverMillionsOfPackets) {
+  RetransmissionHistory h(1024, 2000);
+  std::mt19937 rng(7);
+  // Mostly full FU-A fragments, some short last fragments and small frames, as from an encoder.
+  std::uniform_int_distribution<size_t> size(60, 1200);
+  std::vector<uint8_t> packet(1200);
+  uint16_t seq = 0;
+  auto store = [&](size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t bytes = i % 4 == 3 ? size(rng) : 1200 - size(rng) / 40;
+      packet.assign(bytes, static_cast<uint8_t>(seq));
+      h.Store(seq++, packet, 0);
+    }
+  };
+  store(h.capacity());
+  const size_t after_first_round = h.allocated_bytes();
+  store(2'000'000);
+  EXPECT_EQ(h.allocated_bytes(), after_first_round);
+  // And it still answers with the right packet.
+  ASSERT_TRUE(h.Find(static_cast<uint16_t>(seq - 1), 0));
+  EXPECT_EQ((*h.Find(static_cast<uint16_t>(seq - 1), 0))[0], static_cast<uint8_t>(seq - 1));
 }
 
 }  // namespace

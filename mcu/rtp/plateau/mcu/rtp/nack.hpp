@@ -7,7 +7,9 @@
 // cleared and a keyframe is requested instead (asking for hundreds of packets is pointless).
 //
 // RetransmissionHistory (sender side) is a bounded ring of the packets sent on one SSRC, indexed
-// by sequence number, used to answer NACKs.
+// by sequence number, used to answer NACKs. Its storage (capacity x kMaxRtpPacketSize) is
+// allocated once: a per-slot buffer that grew to each bigger packet meeting the slot made a
+// meeting's memory creep up for many minutes (docs/bench.md, "Memory over a long meeting").
 //
 // Pure logic with the time passed in (milliseconds on any monotonic clock); one owner thread.
 #pragma once
@@ -18,6 +20,8 @@
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "plateau/mcu/rtp/packet.hpp"
 
 namespace plateau::mcu::rtp {
 
@@ -79,9 +83,11 @@ class NackGenerator {
 class RetransmissionHistory {
  public:
   // `capacity` packets (rounded to at least 1) kept; older than `max_age_ms` are not resent.
+  // Allocates capacity x kMaxRtpPacketSize bytes up front.
   explicit RetransmissionHistory(size_t capacity = 1024, int64_t max_age_ms = 2000);
 
-  // Stores a copy of a plain (unprotected) RTP packet with this sequence number.
+  // Stores a copy of a plain (unprotected) RTP packet with this sequence number (a packet over
+  // kMaxRtpPacketSize only clears the slot).
   void Store(uint16_t sequence_number, std::span<const uint8_t> packet, int64_t now_ms);
 
   // The stored packet, if it is still in the ring and not too old. The span is valid until the
@@ -89,15 +95,18 @@ class RetransmissionHistory {
   std::optional<std::span<const uint8_t>> Find(uint16_t sequence_number, int64_t now_ms) const;
 
   size_t capacity() const { return slots_.size(); }
+  // Heap bytes held for stored packets: the same from construction on.
+  size_t allocated_bytes() const;
 
  private:
   struct Slot {
     bool used = false;
     uint16_t sequence_number = 0;
+    uint16_t size = 0;
     int64_t stored_ms = 0;
-    std::vector<uint8_t> bytes;
   };
   std::vector<Slot> slots_;
+  std::vector<uint8_t> storage_;  // slot i's packet at i x kMaxRtpPacketSize
   int64_t max_age_ms_;
 };
 
