@@ -28,12 +28,12 @@ bool Meeting::HasVenue(const std::string& venue) const {
 }
 
 void AdmittedVenues::Admit(int64_t booking, const std::string& venue) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   admitted_[booking].insert(venue);
 }
 
 void AdmittedVenues::Revoke(int64_t booking, const std::string& venue) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = admitted_.find(booking);
   if (it == admitted_.end()) return;
   it->second.erase(venue);
@@ -41,13 +41,13 @@ void AdmittedVenues::Revoke(int64_t booking, const std::string& venue) {
 }
 
 bool AdmittedVenues::IsAdmitted(int64_t booking, const std::string& venue) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = admitted_.find(booking);
   return it != admitted_.end() && it->second.count(venue) > 0;
 }
 
 std::vector<std::string> AdmittedVenues::Venues(int64_t booking) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = admitted_.find(booking);
   if (it == admitted_.end()) return {};
   return {it->second.begin(), it->second.end()};
@@ -280,7 +280,7 @@ void Switchboard::QueueMedia(std::function<void(MediaNegotiator&)> call) {
 
 void Switchboard::OnOpen(const std::shared_ptr<WebSocketPeer>& peer) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto c = std::make_unique<Connection>();
     const int64_t now = clock_.NowMs();
     c->peer = peer;
@@ -294,7 +294,7 @@ void Switchboard::OnOpen(const std::shared_ptr<WebSocketPeer>& peer) {
 
 void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
     if (!c) return;
     if (!c->venue.empty()) {
@@ -328,7 +328,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
   std::string join_venue;
   json join_id;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
     if (!c || c->closing) return;
     const int64_t now = clock_.NowMs();
@@ -376,7 +376,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
     } else {
       VenueState& v = *venues_.at(c->venue);
       std::visit(
-          [&](auto& body) {
+          [&](auto& body) PLATEAU_REQUIRES(mu_) {
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, p::Leave>) OnLeave(*c, v, msg.id);
             if constexpr (std::is_same_v<T, p::Hand>) OnHand(*c, v, body, msg.id);
@@ -399,7 +399,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
     } catch (const std::exception& e) {
       log::Error("signaling.authenticator_failed", {{"what", e.what()}});
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
     if (c && !c->closing) {
       c->hello_pending = false;
@@ -419,7 +419,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
       log::Error("signaling.directory_failed", {{"what", e.what()}});
       found = Error{"unavailable", e.what()};
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
     // Still the same registered venue (not closed, not replaced meanwhile)?
     if (c && !c->closing && c->venue == join_venue) {
@@ -621,7 +621,7 @@ void Switchboard::OnOffer(Connection& c, VenueState& v, p::Offer offer, const js
     m.Offer(s, std::move(sdp), [weak, s, id](Result<std::string> answer) {
       auto self = weak.lock();
       if (!self) return;
-      std::lock_guard lock(self->mu_);
+      MutexLock lock(self->mu_);
       VenueState* v = self->VenueForSeat(s);
       if (!v || !v->conn) return;
       if (answer)
@@ -644,7 +644,7 @@ void Switchboard::OnAnswer(Connection& c, VenueState& v, p::Answer answer, const
     if (st) return;
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     if (VenueState* v = self->VenueForSeat(s); v && v->conn)
       self->SendError(*v->conn, st.error().code, st.error().message, id, "sdp");
   });
@@ -663,7 +663,7 @@ void Switchboard::OnCandidate(Connection& c, VenueState& v, p::Candidate candida
     if (st) return;
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     if (VenueState* v = self->VenueForSeat(s); v && v->conn)
       self->SendError(*v->conn, st.error().code, st.error().message, id, "candidate");
   });
@@ -781,14 +781,14 @@ void Switchboard::DialOut(Room& room, int64_t now) {
 // ---- timers ----
 
 void Switchboard::Tick() {
-  std::lock_guard tick_lock(tick_mu_);
+  MutexLock tick_lock(tick_mu_);
   const int64_t now = clock_.NowMs();
   const int64_t now_s = clock_.NowSeconds();
   // Snapshot what the look-ups need, then make them without mu_ (SQLite must not stall signaling).
   uint64_t rooms_before = 0;
   std::vector<std::pair<std::string, std::string>> credentials;  // venue, credential it proved
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     rooms_before = next_room_seq_;
     if (now - last_credential_check_ms_ >= settings_.credential_check_ms) {
       last_credential_check_ms_ = now;
@@ -814,7 +814,7 @@ void Switchboard::Tick() {
     if (current && (!*current || **current != credential)) revoked.insert(venue);
   }
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [key, c] : connections_) {
     if (c->closing) continue;
     if (c->venue.empty() && !c->hello_pending &&
@@ -915,14 +915,14 @@ void Switchboard::RevokeVenue(VenueState& v) {
 
 void Switchboard::EndConference(int64_t booking, const std::string& reason) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     EndRoom(booking, reason);
     UpdateGauges();
   }
 }
 
 Status Switchboard::LowerHand(int64_t booking, const std::string& venue) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(booking);
   if (it == rooms_.end())
     return Error{"unknown_conference", "booking " + std::to_string(booking) + " is not open"};
@@ -937,20 +937,20 @@ Status Switchboard::LowerHand(int64_t booking, const std::string& venue) {
 // ---- MediaEvents ----
 
 void Switchboard::SendOffer(const MediaSeat& seat, std::string sdp) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (VenueState* v = VenueForSeat(seat); v && v->conn)
     Send(*v->conn, p::Offer{std::move(sdp), nullptr});
 }
 
 void Switchboard::SendCandidate(const MediaSeat& seat, std::optional<p::IceCandidate> candidate) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (VenueState* v = VenueForSeat(seat); v && v->conn)
     Send(*v->conn, p::Candidate{std::move(candidate)});
 }
 
 void Switchboard::PublishLayout(int64_t booking, const std::string& layout,
                                 std::vector<p::Tile> tiles) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(booking);
   if (it == rooms_.end()) return;
   it->second->layout = layout;
@@ -959,7 +959,7 @@ void Switchboard::PublishLayout(int64_t booking, const std::string& layout,
 }
 
 void Switchboard::PublishSpeaker(int64_t booking, const std::string& venue) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(booking);
   if (it == rooms_.end()) return;
   if (venue.empty())
@@ -970,7 +970,7 @@ void Switchboard::PublishSpeaker(int64_t booking, const std::string& venue) {
 }
 
 void Switchboard::PublishMuted(int64_t booking, const std::string& venue, bool muted) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(booking);
   if (it == rooms_.end()) return;
   Broadcast(*it->second, p::Muted{it->second->meeting.conference, venue, muted});
@@ -979,26 +979,26 @@ void Switchboard::PublishMuted(int64_t booking, const std::string& venue, bool m
 // ---- introspection ----
 
 size_t Switchboard::connections() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return connections_.size();
 }
 
 size_t Switchboard::registered_venues() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   size_t n = 0;
   for (const auto& [id, v] : venues_) n += v->conn ? 1 : 0;
   return n;
 }
 
 size_t Switchboard::held_seats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   size_t n = 0;
   for (const auto& [id, v] : venues_) n += (!v->conn && v->seat) ? 1 : 0;
   return n;
 }
 
 size_t Switchboard::open_conferences() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return rooms_.size();
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/signaling/protocol.hpp"
 
 namespace plateau::signaling {
@@ -124,8 +125,8 @@ class AdmittedVenues {
   std::vector<std::string> Venues(int64_t booking) const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<int64_t, std::set<std::string>> admitted_;
+  mutable Mutex mu_;
+  std::map<int64_t, std::set<std::string>> admitted_ PLATEAU_GUARDED_BY(mu_);
 };
 
 // ---- media ----

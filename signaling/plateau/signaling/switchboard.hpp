@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/signaling/protocol.hpp"
 #include "plateau/signaling/seams.hpp"
 #include "plateau/signaling/serial_executor.hpp"
@@ -114,39 +115,46 @@ class Switchboard final : public WebSocketEndpoint,
   struct InviteState;
 
   // Everything below runs with mu_ held.
-  Connection* FindConnection(WebSocketPeer* peer);
-  void Send(Connection& c, protocol::ServerBody body, const nlohmann::json& id = nullptr);
+  Connection* FindConnection(WebSocketPeer* peer) PLATEAU_REQUIRES(mu_);
+  void Send(Connection& c, protocol::ServerBody body, const nlohmann::json& id = nullptr)
+      PLATEAU_REQUIRES(mu_);
   void SendError(Connection& c, const std::string& code, const std::string& message,
-                 const nlohmann::json& ref, const std::string& field = "");
-  void CloseConnection(Connection& c, CloseCode code, const std::string& reason);
-  bool TakeToken(Connection& c, int64_t now);
+                 const nlohmann::json& ref, const std::string& field = "") PLATEAU_REQUIRES(mu_);
+  void CloseConnection(Connection& c, CloseCode code, const std::string& reason)
+      PLATEAU_REQUIRES(mu_);
+  bool TakeToken(Connection& c, int64_t now) PLATEAU_REQUIRES(mu_);
   void OnHelloVerified(Connection& c, const protocol::Hello& hello, const nlohmann::json& id,
-                       const Result<VenueIdentity>& identity);
+                       const Result<VenueIdentity>& identity) PLATEAU_REQUIRES(mu_);
   void OnJoin(Connection& c, VenueState& v, const protocol::Join& join, const nlohmann::json& id,
-              const Result<std::optional<Meeting>>& found);
-  void EnforceRights(Room& room);
-  void RevokeVenue(VenueState& v);
-  void OnLeave(Connection& c, VenueState& v, const nlohmann::json& id);
-  void OnHand(Connection& c, VenueState& v, const protocol::Hand& hand, const nlohmann::json& id);
-  bool SetHand(Room& room, const std::string& venue, bool raised);
-  protocol::Participant ParticipantOf(const Room& room, const VenueState& v, bool connected) const;
-  void OnOffer(Connection& c, VenueState& v, protocol::Offer offer, const nlohmann::json& id);
-  void OnAnswer(Connection& c, VenueState& v, protocol::Answer answer, const nlohmann::json& id);
+              const Result<std::optional<Meeting>>& found) PLATEAU_REQUIRES(mu_);
+  void EnforceRights(Room& room) PLATEAU_REQUIRES(mu_);
+  void RevokeVenue(VenueState& v) PLATEAU_REQUIRES(mu_);
+  void OnLeave(Connection& c, VenueState& v, const nlohmann::json& id) PLATEAU_REQUIRES(mu_);
+  void OnHand(Connection& c, VenueState& v, const protocol::Hand& hand, const nlohmann::json& id)
+      PLATEAU_REQUIRES(mu_);
+  bool SetHand(Room& room, const std::string& venue, bool raised) PLATEAU_REQUIRES(mu_);
+  protocol::Participant ParticipantOf(const Room& room, const VenueState& v, bool connected) const
+      PLATEAU_REQUIRES(mu_);
+  void OnOffer(Connection& c, VenueState& v, protocol::Offer offer, const nlohmann::json& id)
+      PLATEAU_REQUIRES(mu_);
+  void OnAnswer(Connection& c, VenueState& v, protocol::Answer answer, const nlohmann::json& id)
+      PLATEAU_REQUIRES(mu_);
   void OnCandidate(Connection& c, VenueState& v, protocol::Candidate candidate,
-                   const nlohmann::json& id);
-  Room& OpenRoom(const Meeting& meeting);
-  void EndRoom(int64_t booking, const std::string& reason);
-  void ReleaseSeat(VenueState& v, bool voluntary);
-  void SendJoined(VenueState& v, Room& room, bool resumed);
-  void Broadcast(Room& room, const protocol::ServerBody& body, const std::string& except = "");
-  void DialOut(Room& room, int64_t now);
-  std::vector<std::string> Invitees(const Room& room) const;
-  std::optional<MediaSeat> SeatOf(const VenueState& v) const;
-  VenueState* VenueForSeat(const MediaSeat& seat);
-  void UpdateGauges();
+                   const nlohmann::json& id) PLATEAU_REQUIRES(mu_);
+  Room& OpenRoom(const Meeting& meeting) PLATEAU_REQUIRES(mu_);
+  void EndRoom(int64_t booking, const std::string& reason) PLATEAU_REQUIRES(mu_);
+  void ReleaseSeat(VenueState& v, bool voluntary) PLATEAU_REQUIRES(mu_);
+  void SendJoined(VenueState& v, Room& room, bool resumed) PLATEAU_REQUIRES(mu_);
+  void Broadcast(Room& room, const protocol::ServerBody& body, const std::string& except = "")
+      PLATEAU_REQUIRES(mu_);
+  void DialOut(Room& room, int64_t now) PLATEAU_REQUIRES(mu_);
+  std::vector<std::string> Invitees(const Room& room) const PLATEAU_REQUIRES(mu_);
+  std::optional<MediaSeat> SeatOf(const VenueState& v) const PLATEAU_REQUIRES(mu_);
+  VenueState* VenueForSeat(const MediaSeat& seat) PLATEAU_REQUIRES(mu_);
+  void UpdateGauges() PLATEAU_REQUIRES(mu_);
 
   // Media calls: queued under mu_ (so in the order decided), run on media_executor_.
-  void QueueMedia(std::function<void(MediaNegotiator&)> call);
+  void QueueMedia(std::function<void(MediaNegotiator&)> call) PLATEAU_REQUIRES(mu_);
 
   const SwitchboardSettings settings_;
   const Clock& clock_;
@@ -155,15 +163,16 @@ class Switchboard final : public WebSocketEndpoint,
   MediaNegotiator& media_;
   const AdmittedVenues& admitted_;
 
-  mutable std::mutex mu_;
-  std::map<WebSocketPeer*, std::unique_ptr<Connection>> connections_;
-  std::map<std::string, std::unique_ptr<VenueState>> venues_;  // by venue id
-  std::map<int64_t, std::unique_ptr<Room>> rooms_;             // by booking id
-  uint64_t next_epoch_ = 1;
-  uint64_t next_room_seq_ = 1;  // rooms are numbered as opened (Tick's look-up is not under mu_)
-  int64_t last_credential_check_ms_ = 0;
-
-  std::mutex tick_mu_;  // one Tick at a time (held across its look-ups, never with mu_ waited on)
+  // One Tick at a time (held across its look-ups, never with mu_ waited on).
+  Mutex tick_mu_ PLATEAU_ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;
+  std::map<WebSocketPeer*, std::unique_ptr<Connection>> connections_ PLATEAU_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<VenueState>> venues_ PLATEAU_GUARDED_BY(mu_);  // by id
+  std::map<int64_t, std::unique_ptr<Room>> rooms_ PLATEAU_GUARDED_BY(mu_);  // by booking id
+  uint64_t next_epoch_ PLATEAU_GUARDED_BY(mu_) = 1;
+  // Rooms are numbered as opened (Tick's look-up is not under mu_).
+  uint64_t next_room_seq_ PLATEAU_GUARDED_BY(mu_) = 1;
+  int64_t last_credential_check_ms_ PLATEAU_GUARDED_BY(mu_) = 0;
   SerialExecutor media_executor_{"plateau-media"};
 };
 
