@@ -260,6 +260,25 @@ TEST_F(Signaling, MalformedJsonAndUnknownTypesGetErrorsAndTheConnectionStays) {
   EXPECT_TRUE(StillServed(*a));
 }
 
+// Issue 9.10: the JSON parser stopped at a NUL, so a hello followed by a NUL and garbage
+// registered the venue. It is bad_message now, and nothing is registered.
+TEST_F(Signaling, AMessageWithBytesAfterItsObjectIsBadMessage) {
+  StartPlain();
+  auto a = Connect();
+  ASSERT_TRUE(a);
+  std::string hello =
+      json{{"type", "hello"}, {"venue", "datong"}, {"token", TokenFor("datong")}}.dump();
+  hello += '\0';
+  hello += "garbage";
+  a->Send(hello);
+  auto e = a->Next(seconds(5));
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["type"], "error") << e->dump();
+  EXPECT_EQ((*e)["code"], "bad_message") << e->dump();
+  EXPECT_NE((*e)["message"].get<std::string>().find("NUL byte"), std::string::npos) << e->dump();
+  EXPECT_EQ(Hello(*a, "datong", TokenFor("datong"))["type"], "registered");
+}
+
 TEST_F(Signaling, FrameOver64KiBClosesWithAReasonAndOthersAreStillServed) {
   StartPlain();
   auto other = Registered("huangzhong");
