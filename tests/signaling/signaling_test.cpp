@@ -373,7 +373,9 @@ TEST_F(Signaling, CutConnectionResumesTheSameSeatWithinFiveSeconds) {
 // 65 concurrent connections; every one gets its seat and sees the full roll. The join times
 // (hello sent -> joined received) are recorded as properties for docs/signaling.md.
 TEST_F(Signaling, AllSixtyFiveVenuesRegisterAndJoinOneConference) {
-  StartPlain();
+  // All from 127.0.0.1: above the default of 32 connections per address.
+  Start({"--max-connections-per-address", "100"});
+  ASSERT_TRUE(WaitHealthy(port_, seconds(20)));
   const std::vector<std::string> venues = plateau::testing::AllVenues(port_);
   ASSERT_EQ(venues.size(), 65u);
   json booking = Book(venues, 300, 3600);
