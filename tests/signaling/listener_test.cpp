@@ -94,14 +94,6 @@ bool ClosedByServer(int fd) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-long RssKiB(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 struct Fds {
   std::vector<int> fds;
   ~Fds() {
@@ -207,11 +199,10 @@ TEST_F(Listener, OneAddressFloodingLeavesRoomForEveryoneElse) {
 
 // Issue 9.5: 400 connections holding 1 MiB minus one byte of body each held 250-440 MB. Bodies in
 // flight now share a budget (64 MiB by default): a request whose body does not fit is answered
-// 503 busy from its header, before the body is read, and the server's memory stays bounded.
+// 503 busy from its header, before the body is read.
 TEST_F(Listener, RequestBodiesInFlightShareABudget) {
   Start();
   ASSERT_TRUE(WaitHealthy(port_, seconds(20))) << ServeLog();
-  const long rss_before = RssKiB(server_->pid());
   constexpr size_t kBody = 1024 * 1024;  // the largest body a request may have
   const std::string header =
       "POST /api/v1/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -230,7 +221,7 @@ TEST_F(Listener, RequestBodiesInFlightShareABudget) {
   std::vector<int> holding;
   std::set<int> answered;
   size_t busy = 0;
-  for (const auto deadline = Clock::now() + seconds(20); busy < 16 && Clock::now() < deadline;) {
+  for (const auto deadline = Clock::now() + seconds(60); busy < 16 && Clock::now() < deadline;) {
     for (int fd : conns.fds) {
       if (answered.count(fd)) continue;
       pollfd p{fd, POLLIN, 0};
@@ -257,11 +248,6 @@ TEST_F(Listener, RequestBodiesInFlightShareABudget) {
   HttpReply refused = Http(port_, "POST", "/api/v1/bookings", "{}");
   EXPECT_EQ(refused.status, 503);
   EXPECT_NE(refused.body.find("\"busy\""), std::string::npos) << refused.body;
-  const long rss_full = RssKiB(server_->pid());
-  const long grown_mib = (rss_full - rss_before) / 1024;
-  RecordProperty("rss_growth_mib_64_bodies_in_flight", std::to_string(grown_mib));
-  std::cout << "server RSS " << rss_before / 1024 << " MiB -> " << rss_full / 1024
-            << " MiB with 64 bodies of 1 MiB in flight and 16 refused" << std::endl;
 
   // One holder finishes: its body is answered (400, not JSON) and its share is given back.
   ASSERT_TRUE(SendAll(holding.front(), " "));
@@ -289,7 +275,9 @@ TEST_F(Listener, DataDirectoryDatabaseAndKeyArePrivateAndTheCertificateIsALeaf) 
   EXPECT_EQ(mode(Data()), 0700u);
   EXPECT_EQ(mode(Data() + "/plateau.db"), 0600u);
   for (const char* f : {"/plateau.db-wal", "/plateau.db-shm"})
-    if (std::filesystem::exists(Data() + f)) EXPECT_EQ(mode(Data() + f), 0600u) << f;
+    if (std::filesystem::exists(Data() + f)) {
+      EXPECT_EQ(mode(Data() + f), 0600u) << f;
+    }
   EXPECT_EQ(mode(Data() + "/tls"), 0700u);
   EXPECT_EQ(mode(Data() + "/tls/key.pem"), 0600u);
 
