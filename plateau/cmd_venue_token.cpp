@@ -9,6 +9,7 @@
 #include "plateau/config/config.hpp"
 #include "plateau/scheduler/booking_service.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
+#include "serve.hpp"
 
 namespace plateau::cli {
 namespace {
@@ -35,10 +36,8 @@ int RunVenueToken(const VenueTokenOptions& options) {
     std::cerr << "plateau: no venue \"" << options.venue << "\" in " << options.config << "\n";
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.data, ec);
-  if (ec) {
-    std::cerr << "plateau: cannot create " << options.data << ": " << ec.message() << "\n";
+  if (auto st = PrepareDataDirectory(options.data); !st) {
+    std::cerr << "plateau: " << options.data << ": " << st.error().message << "\n";
     return 1;
   }
   const std::string db_path = (std::filesystem::path(options.data) / "plateau.db").string();

@@ -1,14 +1,17 @@
 #include "serve.hpp"
 
-#include "commands.hpp"
+#include <sys/stat.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "commands.hpp"
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/config/config.hpp"
@@ -18,13 +21,34 @@
 #include "plateau/signaling/conference_media.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "plateau/signaling/server.hpp"
+#include "plateau/signaling/static_files.hpp"
 #include "plateau/signaling/switchboard.hpp"
 #include "plateau/signaling/tls.hpp"
 #include "plateau/signaling/webrtc_session.hpp"
 #include "rest/bookings_api.hpp"
-#include "plateau/signaling/static_files.hpp"
 
 namespace plateau::cli {
+
+Status PrepareDataDirectory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(dir);
+  if (!fs::exists(path, ec)) {
+    if (path.has_parent_path() && !path.parent_path().empty())
+      fs::create_directories(path.parent_path(), ec);
+    if (ec) return Error{"data_dir", ec.message()};
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+      return Error{"data_dir", std::string("cannot create: ") + std::strerror(errno)};
+  }
+  const fs::perms p = fs::status(path, ec).permissions();
+  if (ec) return Error{"data_dir", ec.message()};
+  if ((p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) return Error{"data_dir", "cannot make it private (0700): " + ec.message()};
+    log::Warn("serve.data_dir_tightened", {{"data", dir}, {"mode", "0700"}});
+  }
+  return Status::Ok();
+}
 
 int RunServe(const ServeOptions& options) {
   auto config = config::LoadFile(options.config);
@@ -42,10 +66,9 @@ int RunServe(const ServeOptions& options) {
     std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.data, ec);
-  if (ec) {
-    log::Error("serve.data_dir_failed", {{"data", options.data}, {"error", ec.message()}});
+  // Meetings and token hashes: the data directory is the server's own (0700, the database 0600).
+  if (auto st = PrepareDataDirectory(options.data); !st) {
+    log::Error("serve.data_dir_failed", {{"data", options.data}, {"error", st.error().message}});
     return 1;
   }
   // Bookings, events and venue credentials: SQLite (WAL) in the data directory, migrated here.
@@ -82,7 +105,11 @@ int RunServe(const ServeOptions& options) {
   // The browser terminal (venues join over WebRTC): web-console/terminal/ at /terminal.
   signaling::AddStaticFiles(router, "/terminal", options.web_root + "/terminal");
 
-  signaling::HttpServer server(io, router);
+  signaling::ServerLimits limits;
+  limits.max_connections = options.max_connections;
+  limits.max_connections_per_address = options.max_connections_per_address;
+  limits.max_body_bytes_in_flight = options.max_body_mib_in_flight * 1024 * 1024;
+  signaling::HttpServer server(io, router, limits);
 
   // TLS: configured files or a self-signed certificate in the data dir; plain only on loopback.
   std::string listen_host;
@@ -135,8 +162,10 @@ int RunServe(const ServeOptions& options) {
         {std::move(cb.on_candidate), std::move(cb.on_failed)}, std::move(done)));
   });
   signaling::AdmittedVenues admitted;
+  signaling::SwitchboardSettings switchboard_settings;
+  switchboard_settings.hello_timeout_ms = int64_t{options.hello_timeout_seconds} * 1000;
   auto switchboard = std::make_shared<signaling::Switchboard>(
-      signaling::SwitchboardSettings{}, signaling_clock, venue_auth, conferences, media, admitted);
+      switchboard_settings, signaling_clock, venue_auth, conferences, media, admitted);
   switchboard->Start();
   server.SetWebSocketEndpoint("/ws", switchboard);
   signaling::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),
@@ -150,6 +179,7 @@ int RunServe(const ServeOptions& options) {
                               {"listen", listen},
                               {"port", server.port()},
                               {"tls", server.tls()},
+                              {"threads", options.threads},
                               {"config", options.config},
                               {"data", options.data},
                               {"sites", topo.sites().size()}});
@@ -164,7 +194,7 @@ int RunServe(const ServeOptions& options) {
   });
 
   std::vector<std::thread> workers;
-  for (int i = 0; i < 1; ++i) workers.emplace_back([&io] { io.run(); });
+  for (int i = 1; i < options.threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : workers) t.join();
   switchboard->Stop();  // its media executor, before the media engine goes
@@ -189,6 +219,28 @@ void RegisterServe(CLI::App& root, Commands& out) {
   cmd->add_option("--media-address", options->media_address,
                   "IPv4 address of the interface venues' media (SDES RTP/SAVP) is bound to and "
                   "announced on")
+      ->capture_default_str();
+  cmd->add_option("--threads", options->threads,
+                  "io threads of the listener (HTTP, REST, /ws and the Switchboard's timers)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", options->max_connections,
+                  "open connections in total; beyond, new ones are closed at once")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", options->max_connections_per_address,
+                  "open connections from one remote IP address; beyond, new ones are closed at "
+                  "once")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--max-body-mib-in-flight", options->max_body_mib_in_flight,
+                  "MiB of request bodies being received at once, all connections; beyond, 503 "
+                  "busy (Retry-After: 1)")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--hello-timeout", options->hello_timeout_seconds,
+                  "seconds a /ws connection may stay without a successful hello")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   out.push_back({cmd, [options] { return RunServe(*options); }});
 }

@@ -3,39 +3,13 @@
 #include <ctime>
 #include <set>
 
+#include "plateau/common/json_input.hpp"
+
 namespace plateau::signaling::protocol {
 
 using nlohmann::json;
 
 namespace {
-
-// Nesting depth without building anything, so a hostile "[[[[..." never reaches the JSON parser's
-// recursion or its destructor.
-bool WithinDepth(std::string_view bytes, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : bytes) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool AllOf(std::string_view s, bool (*pred)(unsigned char)) {
   for (char c : s)
@@ -368,11 +342,16 @@ std::optional<ParseFailure> ReadEnvelope(std::string_view bytes, json* object, s
   if (bytes.size() > kMaxMessageBytes)
     return Failure("too_big", "",
                    "message is larger than " + std::to_string(kMaxMessageBytes) + " bytes");
-  if (!WithinDepth(bytes, kMaxDepth))
-    return Failure("too_deep", "",
-                   "message nests deeper than " + std::to_string(kMaxDepth) + " levels");
-  *object = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (object->is_discarded()) return Failure("bad_json", "", "message is not valid JSON");
+  auto parsed = ParseUntrustedJson(bytes, kMaxDepth);
+  if (!parsed) {
+    const Error& e = parsed.error();
+    if (e.code == "too_deep") return Failure("too_deep", "", "message " + e.message);
+    // Bytes after the object are a malformed message, not a JSON syntax slip.
+    if (e.code == "trailing_bytes")
+      return Failure("bad_message", "", "bytes after the JSON object: " + e.message);
+    return Failure("bad_json", "", "message is not valid JSON");
+  }
+  *object = std::move(parsed).value();
   if (!object->is_object()) return Failure("bad_message", "", "message must be a JSON object");
   ParseFailure f;
   ObjectReader r(*object, "", &f);

@@ -10,8 +10,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
@@ -52,6 +54,13 @@ metrics::Counter* RequestCounter(int status) {
       "plateau_http_requests_total", "HTTP requests answered, by status class", {{"class", cls}});
 }
 
+metrics::Counter* RefusedCounter(const std::string& reason) {
+  return metrics::Registry::Global().GetCounter(
+      "plateau_http_connections_refused_total",
+      "Connections closed at accept or refused before their body was read, by reason",
+      {{"reason", reason}});
+}
+
 metrics::Counter* WsClosedCounter(const std::string& reason) {
   return metrics::Registry::Global().GetCounter(
       "plateau_ws_transport_closes_total",
@@ -87,6 +96,22 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::mutex mu;
   std::set<std::weak_ptr<Closable>, std::owner_less<std::weak_ptr<Closable>>> sessions;
   bool stopped = false;
+  // The limits' accounting (guarded by mu): open connections in total and by remote address, and
+  // the bytes of request bodies being received or handled.
+  size_t open_connections = 0;
+  std::map<net::ip::address, size_t> open_by_address;
+  size_t body_bytes_in_flight = 0;
+
+  bool ReserveBody(size_t bytes) {
+    std::lock_guard lock(mu);
+    if (body_bytes_in_flight + bytes > limits.max_body_bytes_in_flight) return false;
+    body_bytes_in_flight += bytes;
+    return true;
+  }
+  void ReleaseBody(size_t bytes) {
+    std::lock_guard lock(mu);
+    body_bytes_in_flight -= std::min(bytes, body_bytes_in_flight);
+  }
 
   // Registers a connection object so Stop() can close it; false when stopping.
   bool Track(const std::shared_ptr<Closable>& s) {
@@ -100,6 +125,56 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   void OnAccept(beast::error_code ec, tcp::socket socket);
 };
 
+// One accepted connection's place in the connection limits. Shared by the session objects that
+// carry the connection in turn (detect -> HTTP -> WebSocket); the place is given back when the last
+// of them is gone, that is when the socket is closed.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(std::shared_ptr<HttpServer::State> server, net::ip::address address)
+      : server_(std::move(server)), address_(address) {}
+  ~ConnectionSlot() {
+    std::lock_guard lock(server_->mu);
+    --server_->open_connections;
+    auto it = server_->open_by_address.find(address_);
+    if (it != server_->open_by_address.end() && --it->second == 0)
+      server_->open_by_address.erase(it);
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<HttpServer::State> server_;
+  net::ip::address address_;
+};
+using SlotPtr = std::shared_ptr<ConnectionSlot>;
+
+// A request body's share of the in-flight budget, held from its header until it is handled.
+class BodyReservation {
+ public:
+  BodyReservation() = default;
+  BodyReservation(std::shared_ptr<HttpServer::State> server, size_t bytes)
+      : server_(std::move(server)), bytes_(bytes) {}
+  ~BodyReservation() { Release(); }
+  BodyReservation(BodyReservation&& o) noexcept
+      : server_(std::move(o.server_)), bytes_(std::exchange(o.bytes_, 0)) {}
+  BodyReservation& operator=(BodyReservation&& o) noexcept {
+    if (this != &o) {
+      Release();
+      server_ = std::move(o.server_);
+      bytes_ = std::exchange(o.bytes_, 0);
+    }
+    return *this;
+  }
+  void Release() {
+    if (server_ && bytes_ > 0) server_->ReleaseBody(bytes_);
+    bytes_ = 0;
+  }
+
+ private:
+  std::shared_ptr<HttpServer::State> server_;
+  size_t bytes_ = 0;
+};
+
 // ---------------------------------------------------------------------------------------------
 // WebSocket session: one per upgraded connection. Reads whole messages with its own size
 // accounting (so an oversized one is refused with a close reason, not just a code), writes from a
@@ -111,11 +186,12 @@ class WsSession final : public WebSocketPeer,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(Stream&& stream, std::shared_ptr<WebSocketEndpoint> endpoint,
-            std::shared_ptr<HttpServer::State> server, std::string remote)
+            std::shared_ptr<HttpServer::State> server, std::string remote, SlotPtr slot)
       : ws_(std::move(stream)),
         endpoint_(std::move(endpoint)),
         server_(std::move(server)),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        slot_(std::move(slot)) {}
 
   void Run(http::request<http::string_body> req) {
     const auto& l = server_->limits;
@@ -258,6 +334,7 @@ class WsSession final : public WebSocketPeer,
   std::shared_ptr<WebSocketEndpoint> endpoint_;
   std::shared_ptr<HttpServer::State> server_;
   std::string remote_;
+  SlotPtr slot_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
@@ -276,11 +353,12 @@ class HttpSession final : public Closable,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(Stream&& stream, beast::flat_buffer buffer, std::shared_ptr<HttpServer::State> server,
-              std::string remote, bool https_required)
+              std::string remote, SlotPtr slot, bool https_required)
       : stream_(std::move(stream)),
         buffer_(std::move(buffer)),
         server_(std::move(server)),
         remote_(std::move(remote)),
+        slot_(std::move(slot)),
         https_required_(https_required) {}
 
   void Start() {
@@ -315,17 +393,44 @@ class HttpSession final : public Closable,
     DoRead();
   }
 
+  // The header first: a body is read only once its size fits the in-flight budget.
   void DoRead() {
+    body_.Release();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
     parser_->body_limit(server_->limits.max_body_bytes);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(server_->limits.idle_timeout_seconds));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnHeader, this->shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return OnRead({}, 0);  // no body (GET, WebSocket upgrade)
+    {
+      const auto length = parser_->content_length();
+      const size_t bytes = parser_->chunked() ? server_->limits.max_body_bytes
+                                              : static_cast<size_t>(length.value_or(0));
+      if (bytes > 0) {
+        if (!server_->ReserveBody(bytes)) {
+          RefusedCounter("body_budget")->Inc();
+          log::Debug("http.body_budget_exceeded", {{"remote", remote_}, {"bytes", bytes}});
+          HttpResponse busy = HttpResponse::Error(
+              503, "busy", "the server is receiving too many request bodies; try again shortly");
+          busy.headers.emplace_back("Retry-After", "1");
+          keep_alive_ = false;
+          return Send(std::move(busy), false);
+        }
+        body_ = BodyReservation(server_, bytes);
+      }
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::OnRead, this->shared_from_this()));
   }
 
-  void OnRead(beast::error_code ec, std::size_t) {
+  void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
         ec == beast::error::timeout || ec == net::error::eof) {
       return DoClose();
@@ -339,13 +444,15 @@ class HttpSession final : public Closable,
     if (ec == http::error::header_limit) {
       return SendError(431, "header_too_large", "request header is too large");
     }
-    if (ec) {
-      if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-        return SendError(400, "bad_request", "malformed HTTP request: " + ec.message());
-      }
-      return DoClose();
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return SendError(400, "bad_request", "malformed HTTP request: " + ec.message());
     }
-    const auto& req = parser_->get();
+    return DoClose();
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    auto& req = parser_->get();
     if (https_required_) {
       const std::string host(req[http::field::host]);
       return SendError(400, "https_required",
@@ -359,8 +466,8 @@ class HttpSession final : public Closable,
       auto it = server_->endpoints.find(path);
       if (it == server_->endpoints.end())
         return SendError(404, "not_found", "no WebSocket endpoint at " + path);
-      auto ws =
-          std::make_shared<WsSession<Stream>>(std::move(stream_), it->second, server_, remote_);
+      auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), it->second, server_,
+                                                    remote_, slot_);
       if (!server_->Track(ws)) return;
       ws->Run(parser_->release());
       return;
@@ -376,9 +483,10 @@ class HttpSession final : public Closable,
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       r.headers[name] = std::string(f.value());
     }
-    r.body = req.body();
+    r.body = std::move(req.body());
     r.remote = remote_;
     keep_alive_ = req.keep_alive();
+    const bool head = req.method() == http::verb::head;
     HttpResponse resp;
     try {
       resp = server_->router.Dispatch(std::move(r));
@@ -386,7 +494,8 @@ class HttpSession final : public Closable,
       log::Error("http.handler_exception", {{"path", target}, {"what", e.what()}});
       resp = HttpResponse::Error(500, "internal", "internal error");
     }
-    Send(std::move(resp), req.method() == http::verb::head);
+    body_.Release();  // the body is gone with the request
+    Send(std::move(resp), head);
   }
 
   void SendError(int status, const std::string& code, const std::string& message) {
@@ -431,6 +540,8 @@ class HttpSession final : public Closable,
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::State> server_;
   std::string remote_;
+  SlotPtr slot_;
+  BodyReservation body_;
   bool https_required_ = false;
   bool keep_alive_ = false;
 };
@@ -441,8 +552,12 @@ class HttpSession final : public Closable,
 
 class DetectSession final : public Closable, public std::enable_shared_from_this<DetectSession> {
  public:
-  DetectSession(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server, std::string remote)
-      : stream_(std::move(socket)), server_(std::move(server)), remote_(std::move(remote)) {}
+  DetectSession(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server, std::string remote,
+                SlotPtr slot)
+      : stream_(std::move(socket)),
+        server_(std::move(server)),
+        remote_(std::move(remote)),
+        slot_(std::move(slot)) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -465,13 +580,13 @@ class DetectSession final : public Closable, public std::enable_shared_from_this
   void OnDetect(beast::error_code ec, bool is_tls) {
     if (ec) return;
     if (is_tls) {
-      auto s =
-          std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(stream_), *server_->tls),
-                                                   std::move(buffer_), server_, remote_, false);
+      auto s = std::make_shared<HttpSession<TlsStream>>(
+          TlsStream(std::move(stream_), *server_->tls), std::move(buffer_), server_, remote_, slot_,
+          false);
       if (server_->Track(s)) s->Start();
     } else {
       auto s = std::make_shared<HttpSession<PlainStream>>(std::move(stream_), std::move(buffer_),
-                                                          server_, remote_, true);
+                                                          server_, remote_, slot_, true);
       if (server_->Track(s)) s->Start();
     }
   }
@@ -480,6 +595,7 @@ class DetectSession final : public Closable, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::shared_ptr<HttpServer::State> server_;
   std::string remote_;
+  SlotPtr slot_;
 };
 
 void HttpServer::State::DoAccept() {
@@ -493,28 +609,52 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
     log::Warn("http.accept_failed", {{"error", ec.message()}});
   } else {
     std::string remote;
+    net::ip::address address;
     {
       beast::error_code e;
       auto ep = socket.remote_endpoint(e);
-      if (!e) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+      if (!e) {
+        address = ep.address();
+        if (address.is_v6() && address.to_v6().is_v4_mapped())
+          address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+        remote = address.to_string() + ":" + std::to_string(ep.port());
+      }
     }
-    std::lock_guard lock(mu);
+    std::unique_lock lock(mu);
     if (stopped) return;
-    // Forget sessions that are gone; refuse beyond the connection limit.
+    // Forget sessions that are gone; refuse beyond the connection limits, the per-address one
+    // first so that one client flooding never fills the total.
     for (auto it = sessions.begin(); it != sessions.end();)
       it = it->expired() ? sessions.erase(it) : std::next(it);
-    if (sessions.size() >= limits.max_connections) {
+    const char* refused = nullptr;
+    size_t& from_address = open_by_address[address];
+    if (from_address >= limits.max_connections_per_address)
+      refused = "per_address";
+    else if (open_connections >= limits.max_connections)
+      refused = "total";
+    if (refused) {
+      if (from_address == 0) open_by_address.erase(address);
+      lock.unlock();
+      RefusedCounter(refused)->Inc();
+      log::Debug("http.connection_refused", {{"remote", remote}, {"reason", refused}});
       beast::error_code ignore;
       socket.close(ignore);
-    } else if (tls) {
-      auto s = std::make_shared<DetectSession>(std::move(socket), shared_from_this(), remote);
-      sessions.insert(s);
-      s->Start();
     } else {
-      auto s = std::make_shared<HttpSession<PlainStream>>(
-          PlainStream(std::move(socket)), beast::flat_buffer{}, shared_from_this(), remote, false);
-      sessions.insert(s);
-      s->Start();
+      ++from_address;
+      ++open_connections;
+      auto slot = std::make_shared<ConnectionSlot>(shared_from_this(), address);
+      if (tls) {
+        auto s = std::make_shared<DetectSession>(std::move(socket), shared_from_this(), remote,
+                                                 std::move(slot));
+        sessions.insert(s);
+        s->Start();
+      } else {
+        auto s = std::make_shared<HttpSession<PlainStream>>(
+            PlainStream(std::move(socket)), beast::flat_buffer{}, shared_from_this(), remote,
+            std::move(slot), false);
+        sessions.insert(s);
+        s->Start();
+      }
     }
   }
   DoAccept();

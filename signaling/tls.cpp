@@ -1,5 +1,6 @@
 #include "plateau/signaling/tls.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -8,7 +9,9 @@
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -60,17 +63,29 @@ std::string HostName() {
   return h;
 }
 
+// Writes through a fresh temporary file and renames it over `path`. A secret is created 0600 by
+// open(2) itself: never on disk, even for a moment, with a mode another user could open it under.
+// O_EXCL|O_NOFOLLOW: a leftover or planted `.tmp` (or a symlink) is removed, never written through.
 Status WriteFile(const fs::path& path, const std::string& text, bool secret) {
   const fs::path tmp = path.string() + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return TlsError("cannot write " + tmp.string());
   std::error_code ec;
-  if (secret)
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
-                    ec);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (ec || !ok || !closed) return TlsError("cannot write " + tmp.string());
+  fs::remove(tmp, ec);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        secret ? 0600 : 0644);
+  if (fd < 0) return TlsError("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  const bool closed = ::close(fd) == 0;
+  if (written != text.size() || !synced || !closed) {
+    fs::remove(tmp, ec);
+    return TlsError("cannot write " + tmp.string());
+  }
   fs::rename(tmp, path, ec);
   if (ec) return TlsError("cannot rename " + tmp.string() + ": " + ec.message());
   return Status::Ok();
@@ -118,8 +133,10 @@ Result<TlsFiles> Generate(const fs::path& dir) {
           reinterpret_cast<const unsigned char*>(host.empty() ? "localhost" : host.c_str()), -1, -1,
           0) == 1 &&
       X509_set_issuer_name(cert.get(), name) == 1 && X509_set_pubkey(cert.get(), key.get()) == 1 &&
-      AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE") &&
-      AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") &&
+      // A leaf, not a CA: a client told to trust it (curl --cacert, the terminal's --ca) trusts
+      // this one server, never certificates it might sign.
+      AddExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE") &&
+      AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature") &&
       AddExtension(cert.get(), NID_ext_key_usage, "serverAuth") &&
       AddExtension(cert.get(), NID_subject_key_identifier, "hash") &&
       AddExtension(cert.get(), NID_subject_alt_name, san) &&
@@ -181,6 +198,8 @@ Result<TlsFiles> EnsureSelfSignedCertificate(const std::string& dir_text) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return TlsError("cannot create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);  // holds the key
+  if (ec) return TlsError("cannot make " + dir.string() + " private: " + ec.message());
   TlsFiles files{(dir / "cert.pem").string(), (dir / "key.pem").string(), true};
   if (fs::is_regular_file(files.cert) && fs::is_regular_file(files.key)) {
     X509Ptr cert = ReadCertificate(files.cert);

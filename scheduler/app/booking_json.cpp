@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 
+#include "plateau/common/json_input.hpp"
 #include "plateau/scheduler/rfc3339.hpp"
 
 namespace plateau::scheduler {
@@ -168,9 +169,17 @@ json TimeOrNull(Instant t, int off) {
 }  // namespace
 
 Outcome<json> ParseJsonObject(std::string_view body) {
-  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
+  auto parsed = ParseUntrustedJson(body, kMaxBodyDepth);
+  if (!parsed) {
+    const Error& e = parsed.error();
+    if (e.code == "too_deep")
+      return ServiceError::Field("body", "too_deep", "the request body is " + e.message);
+    if (e.code == "trailing_bytes")
+      return ServiceError::Field("body", "malformed_json",
+                                 "the request body has bytes after its JSON value: " + e.message);
     return ServiceError::Field("body", "malformed_json", "the request body is not valid JSON");
+  }
+  json j = std::move(parsed).value();
   if (!j.is_object())
     return ServiceError::Field("body", "not_an_object",
                                "the request body must be a JSON object, not " + TypeName(j));
@@ -300,8 +309,7 @@ json PlanToJson(const CascadePlan& p) {
 json BookingToJson(const store::BookingRecord& r, int off,
                    const std::vector<Interval>* occurrences) {
   const Booking& b = r.booking;
-  json j = {
-      {"id", b.id}, {"conference_number", b.conference_number}, {"state", ToString(b.state)}};
+  json j = {{"id", b.id}, {"conference_number", b.conference_number}, {"state", ToString(b.state)}};
   json req = BookingRequestToJson(b.request, off);
   for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
   j["preempt"] = b.request.preempt;

@@ -12,6 +12,9 @@ constexpr int64_t kMaxDuration = 7 * kDay;
 constexpr int64_t kMaxSetup = kDay;
 constexpr int kMaxOccurrences = 366;
 constexpr Instant kLatestInstant = 253402300799;  // 9999-12-31T23:59:59Z, the RFC 3339 limit
+// The last occurrence must end by 9999-12-30T00:00:00Z: the latest instant the API reads, so every
+// occurrence can be written back with a four-digit year at any UTC offset (and read again).
+constexpr Instant kLatestOccurrenceEnd = 253402128000;
 
 bool IsBlank(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
@@ -120,6 +123,11 @@ std::vector<FieldError> ValidateRequest(const Network& net, const BookingRequest
       if (period < req.end - req.start + std::max<int64_t>(req.setup_seconds, 0))
         add("recurrence.interval", "bad_recurrence",
             "occurrences (with their set-up buffer) would overlap one another");
+      const int64_t n = r.count > 0 ? r.count : (r.until - req.start) / period + 1;
+      if (errors.size() == before && req.end + (n - 1) * period > kLatestOccurrenceEnd)
+        add(r.count > 0 ? "recurrence.count" : "recurrence.until", "bad_time",
+            "the last occurrence would end after 9999-12-30T00:00:00Z (the latest time the API "
+            "accepts)");
     }
     if (errors.size() == before && times_in_range) {
       const int64_t period = detail::RecurrencePeriod(req);

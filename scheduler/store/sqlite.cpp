@@ -1,6 +1,12 @@
 #include "plateau/scheduler/store/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace plateau::scheduler::store {
 namespace {
@@ -103,7 +109,28 @@ Database::~Database() {
   cache_.clear();
 }
 
+namespace {
+
+// The database holds meetings and token hashes: it is created 0600, and an older one that group or
+// others could read is tightened, with its -wal and -shm (SQLite gives those the database's mode).
+Status MakePrivate(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Error{"storage_error", "open " + path + ": " + std::strerror(errno)};
+  struct stat st {};
+  const bool tighten = ::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0;
+  const int rc = tighten ? ::fchmod(fd, 0600) : 0;
+  ::close(fd);
+  if (rc != 0) return Error{"storage_error", "chmod 0600 " + path + ": " + std::strerror(errno)};
+  if (tighten)
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) ::chmod((path + suffix).c_str(), 0600);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Database> Database::Open(const std::string& path) {
+  if (auto st = MakePrivate(path); !st) return st.error();
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,

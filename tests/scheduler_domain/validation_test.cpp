@@ -114,6 +114,25 @@ TEST_F(Validation, RecurrenceNeedsEitherCountOrUntilAndAtMost366Occurrences) {
   EXPECT_EQ(Problems(r), V{"recurrence.until:bad_recurrence"});
 }
 
+// Issue 9.10: a count-based series starting late in year 9999 used to be accepted and then list
+// occurrences the API itself refuses to read (year 10000 once written at +08:00).
+TEST_F(Validation, TheLastOccurrenceEndsBeforeYear10000) {
+  constexpr Instant kDec1Of9999 = 253399622400;  // 9999-12-01T00:00:00Z
+  BookingRequest r = Meeting("年末例会", {"hall-1", "minhe"}, kDec1Of9999, 60);
+  r.recurrence = Recurrence{Recurrence::Frequency::kWeekly, 1, 4, 0, {}};  // ends 9999-12-22
+  EXPECT_EQ(Problems(r), V{});
+  r.recurrence = Recurrence{Recurrence::Frequency::kWeekly, 1, 5, 0, {}};  // ends 9999-12-29 01:00
+  EXPECT_EQ(Problems(r), V{});
+  r.recurrence = Recurrence{Recurrence::Frequency::kWeekly, 1, 6, 0, {}};  // 10000-01-05
+  EXPECT_EQ(Problems(r), V{"recurrence.count:bad_time"});
+  r.recurrence = Recurrence{Recurrence::Frequency::kDaily, 1, 300, 0, {}};
+  EXPECT_EQ(Problems(r), V{"recurrence.count:bad_time"});
+  // An until-bounded series whose last occurrence starts in time but ends too late.
+  BookingRequest late = Meeting("跨年会", {"hall-1"}, kDec1Of9999 + 28 * kDay + 23 * kHour, 120);
+  late.recurrence = Recurrence{Recurrence::Frequency::kDaily, 1, 0, late.start, {}};
+  EXPECT_EQ(Problems(late), V{"recurrence.until:bad_time"});
+}
+
 TEST_F(Validation, CancelledOccurrencesMustBeOccurrenceStarts) {
   BookingRequest r = Valid();
   r.recurrence = Recurrence{Recurrence::Frequency::kWeekly, 2, 3, 0, {At(14, 9), At(7, 9)}};

@@ -411,6 +411,51 @@ TEST_F(Api, BadRequestsNameTheFieldAndStoreNothing) {
   EXPECT_EQ(EventCount(), 1u);
 }
 
+// Issue 9.2 and 9.10: one anonymous request used to take the server down (a PATCH nested 60,000
+// levels deep overflowed the stack in the merge); a body followed by a NUL and garbage, and a
+// series running past year 9999, were accepted. Each is a 400 now, and nothing changes.
+TEST_F(Api, HostileBodiesAreRefusedAndTheServerStaysUp) {
+  Start();
+  Reply ok = Post(Meeting({"hall-1", "minhe"}, 5));
+  ASSERT_EQ(ok.status, 201) << ok.raw;
+  const std::string url = "/api/v1/bookings/" + std::to_string(ok.body["id"].get<int>());
+
+  // Objects in objects: the merge recurses once per level.
+  std::string deep = "{\"recurrence\":";
+  for (int i = 0; i < 60'000; ++i) deep += "{\"a\":";
+  deep += "1" + std::string(60'001, '}');
+  ASSERT_LT(deep.size(), 1024u * 1024);
+  Reply d = Call("PATCH", url, deep);
+  EXPECT_EQ(d.status, 400) << d.raw.substr(0, 200);
+  EXPECT_EQ(d.body["error"]["field"], "body");
+  EXPECT_EQ(d.body["error"]["code"], "too_deep");
+  ASSERT_EQ(Http(port_, "GET", "/healthz").status, 200) << "the server died";
+
+  std::string nul = R"({"title":"改名"})";
+  nul += '\0';
+  nul += "garbage";
+  Reply n = Call("PATCH", url, nul);
+  EXPECT_EQ(n.status, 400) << n.raw;
+  EXPECT_EQ(n.body["error"]["code"], "malformed_json");
+  std::string created = Meeting({"hall-2"}, 6).dump();
+  created += '\0';
+  created += "}";
+  EXPECT_EQ(Call("POST", "/api/v1/bookings", created).status, 400);
+
+  json late = Meeting({"hall-2", "ledu"}, 6);
+  late["start"] = "9999-12-01T09:00:00+08:00";
+  late["end"] = "9999-12-01T11:00:00+08:00";
+  late["recurrence"] = {{"frequency", "weekly"}, {"count", 10}};
+  Reply l = Post(late);
+  EXPECT_EQ(l.status, 400) << l.raw;
+  EXPECT_EQ(l.body["error"]["field"], "recurrence.count");
+  EXPECT_EQ(l.body["error"]["code"], "bad_time");
+
+  EXPECT_EQ(Call("GET", url).body, ok.body);
+  EXPECT_EQ(BookingCount(), 1u);
+  EXPECT_EQ(EventCount(), 1u);
+}
+
 TEST_F(Api, EditCancelAndReadBack) {
   Start();
   Reply a = Post(Meeting({"hall-1", "minhe", "ledu"}, 6));

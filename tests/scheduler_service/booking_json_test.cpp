@@ -218,6 +218,52 @@ TEST(BookingPatch, MovingToAnotherRegionTakesItsDefaultPriority) {
   EXPECT_FALSE(ApplyBookingPatch(*current, R"({"title":"x"})", {})->preempt);
 }
 
+// Issue 9.2: a 120 KB body nested 60,000 levels deep overflowed the stack in the merge (and took
+// every conference in the process with it). It is refused before parsing.
+TEST(BookingPatch, DeeplyNestedBodyIsRefusedBeforeTheMerge) {
+  auto current = BookingRequestFromJson(Valid(), {});
+  ASSERT_TRUE(current.ok());
+  const size_t levels = 60'000;
+  for (const std::string& body :
+       {"{\"title\":" + std::string(levels, '[') + std::string(levels, ']') + "}", [&] {
+          std::string b = "{\"recurrence\":";
+          for (size_t i = 0; i < levels; ++i) b += "{\"a\":";
+          b += "1" + std::string(levels + 1, '}');
+          return b;
+        }()}) {
+    auto p = ApplyBookingPatch(*current, body, {});
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.error().fields.front().field, "body");
+    EXPECT_EQ(p.error().code, "too_deep");
+    auto c = ParseBookingRequest(body, {});
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, "too_deep");
+  }
+  // The deepest valid body (body > recurrence > cancelled) still goes through.
+  auto ok = ApplyBookingPatch(
+      *current, R"({"recurrence":{"frequency":"daily","count":3,"cancelled":[]}})", {});
+  EXPECT_TRUE(ok.ok()) << ok.error().message;
+}
+
+// Issue 9.10: nlohmann's lexer stops at a NUL, so `{...}\0garbage` used to be accepted.
+TEST(BookingJson, BytesAfterTheBodyAreRefused) {
+  auto current = BookingRequestFromJson(Valid(), {});
+  ASSERT_TRUE(current.ok());
+  std::string body = Valid().dump();
+  body += '\0';
+  body += "garbage";
+  auto c = ParseBookingRequest(body, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().fields.front().field, "body");
+  EXPECT_EQ(c.error().code, "malformed_json");
+  EXPECT_NE(c.error().message.find("NUL byte at offset"), std::string::npos) << c.error().message;
+  std::string patch = R"({"title":"x"})";
+  patch += '\0';
+  patch += "}";
+  EXPECT_EQ(ApplyBookingPatch(*current, patch, {}).error().code, "malformed_json");
+  EXPECT_EQ(ParseBookingRequest(Valid().dump() + " x", {}).error().code, "malformed_json");
+}
+
 TEST(ErrorJson, InvalidNamesTheFieldAndRefusalCarriesViolationsAndAlternatives) {
   json bad = ErrorToJson(ServiceError::Field("venues[3]", "unknown_venue", "no venue \"x\""), 480);
   EXPECT_EQ(bad["error"]["code"], "unknown_venue");

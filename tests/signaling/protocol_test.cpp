@@ -106,6 +106,20 @@ TEST(Protocol, MalformedJsonIsBadJson) {
   EXPECT_EQ(FailClient("\xff\xfe").code, "bad_json");
 }
 
+// Issue 9.10: the JSON parser stops at a NUL, so a hello followed by NUL and garbage was accepted.
+TEST(Protocol, BytesAfterTheObjectAreBadMessage) {
+  std::string hello = R"({"type":"hello","venue":"minhe","token":"t"})";
+  ASSERT_TRUE(ParseClientMessage(hello).ok());
+  std::string text = hello;
+  text += '\0';
+  text += "garbage";
+  auto f = FailClient(text);
+  EXPECT_EQ(f.code, "bad_message");
+  EXPECT_NE(f.message.find("NUL byte at offset " + std::to_string(hello.size())), std::string::npos)
+      << f.message;
+  EXPECT_FALSE(ParseServerMessage(R"({"type":"ping"})" + std::string(1, '\0')).ok());
+}
+
 TEST(Protocol, UnknownTypeIsNamedAndKeepsTheRef) {
   auto f = FailClient(R"({"type":"teleport","id":9})");
   EXPECT_EQ(f.code, "unknown_type");

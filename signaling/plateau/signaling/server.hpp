@@ -18,11 +18,20 @@
 
 namespace plateau::signaling {
 
+// Defaults are what `plateau serve` uses; its options override the connection and body budgets
+// (docs/architecture.md, "The listener"). Refused connections are closed at once and counted in
+// plateau_http_connections_refused_total{reason}.
 struct ServerLimits {
   size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 1024 * 1024;  // the REST API's 1 MiB
+  size_t max_body_bytes = 1024 * 1024;  // the REST API's 1 MiB: larger is 400 body_too_large
   int idle_timeout_seconds = 30;
-  size_t max_connections = 1024;
+  size_t max_connections = 1024;  // open connections in total (HTTP, WebSocket, TLS handshakes)
+  // Open connections from one remote IP address, so one client cannot take every slot.
+  size_t max_connections_per_address = 32;
+  // Request bodies being received or handled, summed over all connections (each counted at its
+  // Content-Length, a chunked one at max_body_bytes, from its header on): beyond, 503 busy with
+  // Retry-After before the body is read.
+  size_t max_body_bytes_in_flight = 64 * 1024 * 1024;
   int tls_handshake_timeout_seconds = 10;
   // WebSocket
   size_t ws_max_message_bytes = 64 * 1024;       // larger: close 1009 with a reason

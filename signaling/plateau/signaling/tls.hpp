@@ -40,7 +40,8 @@ Result<std::optional<TlsFiles>> ResolveTls(TlsMode mode, const std::string& list
 
 // `dir`/cert.pem and `dir`/key.pem: reused when both exist and the certificate has not expired,
 // else generated (ECDSA P-256, SHA-256, valid 825 days, SAN localhost, 127.0.0.1, ::1 and the host
-// name; the key file is mode 0600).
+// name; a leaf: CA:FALSE, digitalSignature, serverAuth). `dir` is made 0700 and the key file is
+// created 0600 (never chmod-ed after the fact).
 Result<TlsFiles> EnsureSelfSignedCertificate(const std::string& dir);
 
 // SHA-256 fingerprint of a PEM certificate file, "AB:CD:..." (for logs and tests).

@@ -20,7 +20,11 @@ struct BookingJsonOptions {
   std::string hub = "hub";       // region whose bookings default to provincial priority
 };
 
-// The body must be a JSON object. Errors name the field "body" (malformed_json, not_an_object).
+// Nesting a booking body may have: the deepest valid one is 3 (body > recurrence > cancelled).
+inline constexpr size_t kMaxBodyDepth = 8;
+
+// The body must be a JSON object nested at most kMaxBodyDepth levels (checked before parsing), with
+// nothing after it. Errors name the field "body" (malformed_json, too_deep, not_an_object).
 Outcome<nlohmann::json> ParseJsonObject(std::string_view body);
 
 // A booking request from a JSON object: required title, region, start, end, venues, main_venue,
