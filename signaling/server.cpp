@@ -620,6 +620,10 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
         remote = address.to_string() + ":" + std::to_string(ep.port());
       }
     }
+    // Declared before the lock: if the connection is served and closed by another listener
+    // thread before this handler returns, this is the last reference, and the session (with its
+    // ConnectionSlot, which takes mu) must then be destroyed after the lock is released.
+    std::shared_ptr<Closable> session;
     std::unique_lock lock(mu);
     if (stopped) return;
     // Forget sessions that are gone; refuse beyond the connection limits, the per-address one
@@ -643,18 +647,24 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
       ++from_address;
       ++open_connections;
       auto slot = std::make_shared<ConnectionSlot>(shared_from_this(), address);
+      std::function<void()> start;
       if (tls) {
         auto s = std::make_shared<DetectSession>(std::move(socket), shared_from_this(), remote,
                                                  std::move(slot));
         sessions.insert(s);
-        s->Start();
+        start = [s] { s->Start(); };
+        session = std::move(s);
       } else {
         auto s = std::make_shared<HttpSession<PlainStream>>(
             PlainStream(std::move(socket)), beast::flat_buffer{}, shared_from_this(), remote,
             std::move(slot), false);
         sessions.insert(s);
-        s->Start();
+        start = [s] { s->Start(); };
+        session = std::move(s);
       }
+      lock.unlock();
+      start();
+      start = nullptr;
     }
   }
   DoAccept();
