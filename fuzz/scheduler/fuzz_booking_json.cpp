@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "plateau/scheduler/booking_json.hpp"
+#include "sample_booking.hpp"
 
 namespace {
 
@@ -31,15 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();  // every refusal names a field
   }
 
-  BookingRequest current;
-  current.title = "全省经济工作会议";
-  current.organiser = "省政府办公厅";
-  current.region = "hub";
-  current.start = 1898816400;
-  current.end = current.start + 7200;
-  current.venues = {"hall-1", "minhe"};
-  current.main_venue = "hall-1";
-  current.profile = "hd-2m";
+  BookingRequest current = plateau::fuzz::SampleBooking();
   auto patched = plateau::scheduler::ApplyBookingPatch(current, body, {});
   if (patched.ok()) CheckRoundTrip(*patched);
   return 0;

@@ -12,6 +12,7 @@
 
 #include "plateau/common/json_input.hpp"
 #include "plateau/scheduler/booking_json.hpp"
+#include "sample_booking.hpp"
 
 namespace {
 
@@ -47,15 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool hostile =
       !plateau::JsonWithinDepth(body, kMaxBodyDepth) || body.find('\0') != std::string::npos;
 
-  plateau::scheduler::BookingRequest current;
-  current.title = "全省经济工作会议";
-  current.organiser = "省政府办公厅";
-  current.region = "hub";
-  current.start = 1898816400;
-  current.end = current.start + 7200;
-  current.venues = {"hall-1", "minhe"};
-  current.main_venue = "hall-1";
-  current.profile = "hd-2m";
+  plateau::scheduler::BookingRequest current = plateau::fuzz::SampleBooking();
   current.recurrence = plateau::scheduler::Recurrence{
       plateau::scheduler::Recurrence::Frequency::kWeekly, 1, 3, 0, {}};
 
