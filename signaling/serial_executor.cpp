@@ -4,30 +4,33 @@
 
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/thread_annotations.hpp"
 
 namespace plateau::signaling {
 
+// Shared by the executor and its thread (which may outlive it: see the header). Everything but the
+// condition variables is touched only with mu held; the waits below loop on plain conditions, not
+// predicate lambdas, so the analysis sees those reads under the lock too.
 struct SerialExecutor::State {
-  std::mutex mu;
+  Mutex mu;
   std::condition_variable wake;  // a call was posted, or stop
   std::condition_variable idle;  // a call finished
-  std::deque<std::function<void()>> queue;
-  uint64_t posted = 0;    // calls ever posted
-  uint64_t finished = 0;  // calls run (or dropped)
-  bool stopping = false;
-  std::thread::id id;
+  std::deque<std::function<void()>> queue PLATEAU_GUARDED_BY(mu);
+  uint64_t posted PLATEAU_GUARDED_BY(mu) = 0;    // calls ever posted
+  uint64_t finished PLATEAU_GUARDED_BY(mu) = 0;  // calls run (or dropped)
+  bool stopping PLATEAU_GUARDED_BY(mu) = false;
+  std::thread::id id PLATEAU_GUARDED_BY(mu);  // set once the thread exists, read by any thread
 };
 
 SerialExecutor::SerialExecutor(std::string name) : state_(std::make_shared<State>()) {
   std::shared_ptr<State> s = state_;
   thread_ = std::thread([s, name] {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
-    std::unique_lock lock(s->mu);
+    UniqueLock lock(s->mu);
     for (;;) {
-      s->wake.wait(lock, [&] { return s->stopping || !s->queue.empty(); });
+      while (!s->stopping && s->queue.empty()) lock.Wait(s->wake);
       if (s->stopping) return;
       std::function<void()> call = std::move(s->queue.front());
       s->queue.pop_front();
@@ -43,7 +46,7 @@ SerialExecutor::SerialExecutor(std::string name) : state_(std::make_shared<State
       s->idle.notify_all();
     }
   });
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   state_->id = thread_.get_id();
 }
 
@@ -52,7 +55,7 @@ SerialExecutor::~SerialExecutor() {
 }
 
 bool SerialExecutor::Post(std::function<void()> call) {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   if (state_->stopping) return false;
   state_->queue.push_back(std::move(call));
   ++state_->posted;
@@ -62,15 +65,15 @@ bool SerialExecutor::Post(std::function<void()> call) {
 
 void SerialExecutor::Drain() {
   if (OnExecutorThread()) return;
-  std::unique_lock lock(state_->mu);
+  UniqueLock lock(state_->mu);
   const uint64_t target = state_->posted;
-  state_->idle.wait(lock, [&] { return state_->stopping || state_->finished >= target; });
+  while (!state_->stopping && state_->finished < target) lock.Wait(state_->idle);
 }
 
 void SerialExecutor::Stop() {
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     state_->stopping = true;
     dropped.swap(state_->queue);
     state_->finished += dropped.size();
@@ -91,7 +94,7 @@ bool SerialExecutor::OnExecutorThread() const {
 }
 
 std::thread::id SerialExecutor::thread_id() const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->id;
 }
 

@@ -10,11 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/media/h264_colour.hpp"
 #include "plateau/mcu/rtp/h264.hpp"
@@ -42,10 +42,11 @@ constexpr const char* kCanvasColorimetry = "bt601";
 // pixels through); solid-colour tiles do not depend on it.
 constexpr const char* kChromaSite = "jpeg";
 
+// Any thread (slot and tier building, PushVideoRtp), any mixer.
 uint32_t RandomU32() {
-  static std::mutex mu;
-  static std::mt19937 rng(std::random_device{}());
-  std::lock_guard lock(mu);
+  static Mutex mu;
+  static std::mt19937 rng PLATEAU_GUARDED_BY(mu){std::random_device{}()};
+  MutexLock lock(mu);
   return static_cast<uint32_t>(rng());
 }
 
@@ -153,17 +154,19 @@ struct Slot {
   uint64_t frames_at_bind = 0;
 
   // Shared with the compositor pad probe (a streaming thread). alpha_mu is a leaf lock held only
-  // around the generation check and the pad's alpha.
-  std::mutex alpha_mu;
+  // around the generation check and the pad's alpha: a probe that passed the check cannot set the
+  // alpha back to 1 after Bind/Unbind set it to 0 for a new binding. The counters are atomics.
+  Mutex alpha_mu;
   std::atomic<uint64_t> generation{0};  // current binding (0: free)
   std::atomic<uint64_t> arrived{0};     // generation whose event reached the compositor
   std::atomic<uint64_t> shown{0};       // generation whose frames are on screen
   std::atomic<uint64_t> frames{0};      // frames shown, all bindings
 
-  // For the depayloader's loss keyframe requests (streaming thread). Leaf lock.
-  std::mutex name_mu;
-  std::string venue_for_requests;
-  Clock::time_point last_loss_request;
+  // For the depayloader's loss keyframe requests (streaming thread). Leaf lock: that thread takes
+  // only this one, never the mixer's mu.
+  Mutex name_mu;
+  std::string venue_for_requests PLATEAU_GUARDED_BY(name_mu);
+  Clock::time_point last_loss_request PLATEAU_GUARDED_BY(name_mu);
 };
 
 struct Tier {
@@ -171,9 +174,9 @@ struct Tier {
   TierConfig config;
   GstElement* encoder = nullptr;
   GstElement* appsink = nullptr;
-  std::mutex mu;  // last_forced
-  Clock::time_point last_forced;
-  bool forced_once = false;
+  Mutex mu;  // RequestKeyframe may come from any thread; leaf
+  Clock::time_point last_forced PLATEAU_GUARDED_BY(mu);
+  bool forced_once PLATEAU_GUARDED_BY(mu) = false;
   std::atomic<uint64_t> frames{0};
   std::atomic<uint64_t> keyframes{0};
   std::atomic<uint64_t> packets{0};
@@ -212,12 +215,17 @@ struct VideoMixer::Impl {
   std::atomic<uint64_t> frames_composed{0};
   std::atomic<uint64_t> unknown_venue_packets{0};
 
-  mutable std::mutex mu;  // layout, venues, slot bindings and rewrite state
-  TileLayout layout;
-  std::map<std::string, VenueState> venues;
-  std::vector<Placement> placements;
-  uint64_t next_generation = 1;
-  bool latency_changed = false;  // a slot joined the compositor: redistribute latency
+  // Layout, venues, slot bindings and rewrite state: taken by the control calls (under the
+  // conference's mu_) and PushVideoRtp; before a slot's alpha_mu and name_mu. The Slot fields
+  // "guarded by VideoMixer::Impl::mu" are not checked (a Slot cannot name its mixer's lock); the
+  // *Locked helpers that touch them require it.
+  mutable Mutex mu;
+  TileLayout layout PLATEAU_GUARDED_BY(mu);
+  std::map<std::string, VenueState> venues PLATEAU_GUARDED_BY(mu);
+  std::vector<Placement> placements PLATEAU_GUARDED_BY(mu);
+  uint64_t next_generation PLATEAU_GUARDED_BY(mu) = 1;
+  // A slot joined the compositor: redistribute latency.
+  bool latency_changed PLATEAU_GUARDED_BY(mu) = false;
 
   explicit Impl(const VideoMixerConfig& c) : config(c), layout(c.canvas_width, c.canvas_height) {}
 
@@ -227,15 +235,16 @@ struct VideoMixer::Impl {
   // never send). Once everything plays, ask again until the answer is valid.
   Status SettleLatency();
   Status BuildSlot(size_t index);
-  Status LinkSlotLocked(Slot& slot);
+  Status LinkSlotLocked(Slot& slot) PLATEAU_REQUIRES(mu);
   Status BuildTier(size_t index, GstElement* tee);
   // Recomputes placements and binds/unbinds slots. Returns the venues to ask for a keyframe, which
   // the caller passes to RequestKeyframes once it released `mu`.
-  std::vector<std::string> ApplyLayoutLocked();
-  void BindLocked(Slot& slot, const std::string& venue);
-  void UnbindLocked(Slot& slot);
-  void PlaceLocked(Slot& slot, const Rect& rect, const std::string& caption);
-  void RequestKeyframes(const std::vector<std::string>& venues);
+  std::vector<std::string> ApplyLayoutLocked() PLATEAU_REQUIRES(mu);
+  void BindLocked(Slot& slot, const std::string& venue) PLATEAU_REQUIRES(mu);
+  void UnbindLocked(Slot& slot) PLATEAU_REQUIRES(mu);
+  void PlaceLocked(Slot& slot, const Rect& rect, const std::string& caption) PLATEAU_REQUIRES(mu);
+  // Takes mu briefly; recalculates latency and calls back without it.
+  void RequestKeyframes(const std::vector<std::string>& venues) PLATEAU_EXCLUDES(mu);
 
   static GstPadProbeReturn OnCompositorPadData(GstPad* pad, GstPadProbeInfo* info, gpointer slot);
   static GstPadProbeReturn OnUpstreamEvent(GstPad* pad, GstPadProbeInfo* info, gpointer user);
@@ -507,7 +516,7 @@ GstPadProbeReturn VideoMixer::Impl::OnCompositorPadData(GstPad* pad, GstPadProbe
   }
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   {
-    std::lock_guard lock(slot.alpha_mu);
+    MutexLock lock(slot.alpha_mu);
     const uint64_t current = slot.generation.load();
     // Frames of a venue the slot no longer carries, or from before its keyframe, never show.
     if (current == 0 || slot.arrived.load() != current) return GST_PAD_PROBE_DROP;
@@ -535,7 +544,7 @@ GstPadProbeReturn VideoMixer::Impl::OnUpstreamEvent(GstPad* pad, GstPadProbeInfo
   if (appsrc) gst_object_unref(appsrc);
   std::string venue;
   {
-    std::lock_guard lock(slot.name_mu);
+    MutexLock lock(slot.name_mu);
     const auto now = Clock::now();
     if (!slot.venue_for_requests.empty() &&
         MsSince(slot.last_loss_request, now) >= (impl ? impl->config.keyframe_retry_ms : 300)) {
@@ -574,13 +583,13 @@ void VideoMixer::Impl::BindLocked(Slot& slot, const std::string& venue) {
   slot.venue = venue;
   slot.waiting_for_keyframe = true;
   {
-    std::lock_guard lock(slot.alpha_mu);
+    MutexLock lock(slot.alpha_mu);
     slot.generation = next_generation++;
     g_object_set(slot.compositor_pad, "alpha", 0.0, nullptr);
   }
   slot.frames_at_bind = slot.frames.load();
   {
-    std::lock_guard lock(slot.name_mu);
+    MutexLock lock(slot.name_mu);
     slot.venue_for_requests = venue;
   }
   venues[venue].slot = slot.index;
@@ -596,11 +605,11 @@ void VideoMixer::Impl::UnbindLocked(Slot& slot) {
   slot.venue.clear();
   slot.waiting_for_keyframe = false;
   {
-    std::lock_guard lock(slot.alpha_mu);
+    MutexLock lock(slot.alpha_mu);
     slot.generation = 0;
     g_object_set(slot.compositor_pad, "alpha", 0.0, nullptr);
   }
-  std::lock_guard lock(slot.name_mu);
+  MutexLock lock(slot.name_mu);
   slot.venue_for_requests.clear();
 }
 
@@ -639,7 +648,7 @@ std::vector<std::string> VideoMixer::Impl::ApplyLayoutLocked() {
 void VideoMixer::Impl::RequestKeyframes(const std::vector<std::string>& venues_to_ask) {
   bool recalculate = false;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     std::swap(recalculate, latency_changed);
   }
   if (recalculate) gst_bin_recalculate_latency(pipeline.bin());
@@ -700,7 +709,7 @@ Result<std::unique_ptr<VideoMixer>> VideoMixer::Create(const VideoMixerConfig& c
 Status VideoMixer::AddVenue(const std::string& venue, const std::string& display_name) {
   std::vector<std::string> requests;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (auto s = impl_->layout.AddVenue(venue); !s) return s;
     impl_->venues[venue].display_name = display_name;
     requests = impl_->ApplyLayoutLocked();
@@ -712,7 +721,7 @@ Status VideoMixer::AddVenue(const std::string& venue, const std::string& display
 Status VideoMixer::RemoveVenue(const std::string& venue) {
   std::vector<std::string> requests;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (auto s = impl_->layout.RemoveVenue(venue); !s) return s;
     auto it = impl_->venues.find(venue);
     if (it != impl_->venues.end() && it->second.slot)
@@ -727,7 +736,7 @@ Status VideoMixer::RemoveVenue(const std::string& venue) {
 void VideoMixer::SetLayout(LayoutKind kind) {
   std::vector<std::string> requests;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->layout.SetLayout(kind);
     requests = impl_->ApplyLayoutLocked();
   }
@@ -737,7 +746,7 @@ void VideoMixer::SetLayout(LayoutKind kind) {
 Status VideoMixer::SetSpeaker(const std::optional<std::string>& venue) {
   std::vector<std::string> requests;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (auto s = impl_->layout.SetSpeaker(venue); !s) return s;
     requests = impl_->ApplyLayoutLocked();
   }
@@ -748,7 +757,7 @@ Status VideoMixer::SetSpeaker(const std::optional<std::string>& venue) {
 Status VideoMixer::SetVenueOrder(const std::vector<std::string>& order) {
   std::vector<std::string> requests;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (auto s = impl_->layout.SetVenueOrder(order); !s) return s;
     requests = impl_->ApplyLayoutLocked();
   }
@@ -762,7 +771,7 @@ void VideoMixer::PushVideoRtp(const std::string& venue, std::span<const uint8_t>
   const auto info = packet ? rtp::InspectH264Payload(packet->payload()) : std::nullopt;
   bool ask = false;
   {
-    std::lock_guard lock(m.mu);
+    MutexLock lock(m.mu);
     auto it = m.venues.find(venue);
     if (it == m.venues.end()) {
       m.unknown_venue_packets++;
@@ -843,7 +852,7 @@ Result<bool> VideoMixer::RequestKeyframe(std::string_view tier_name) {
     tier->requests++;
     const auto now = Clock::now();
     {
-      std::lock_guard lock(tier->mu);
+      MutexLock lock(tier->mu);
       if (tier->forced_once &&
           MsSince(tier->last_forced, now) < impl_->config.tier_keyframe_min_interval_ms) {
         tier->limited++;
@@ -863,7 +872,7 @@ Result<bool> VideoMixer::RequestKeyframe(std::string_view tier_name) {
 }
 
 std::vector<Placement> VideoMixer::Placements() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->placements;
 }
 
@@ -879,7 +888,7 @@ VideoMixerStats VideoMixer::Stats() const {
   out.pipeline_errors = m.pipeline.errors();
   out.unknown_venue_packets = m.unknown_venue_packets.load();
   {
-    std::lock_guard lock(m.mu);
+    MutexLock lock(m.mu);
     out.layout = m.layout.effective_layout();
     out.speaker = m.layout.speaker();
     for (const auto& slot : m.slots)

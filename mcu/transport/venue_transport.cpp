@@ -7,11 +7,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
-#include <mutex>
 #include <random>
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/rtp/classifier.hpp"
 #include "plateau/mcu/rtp/receive_statistics.hpp"
 #include "plateau/mcu/rtp/rtcp.hpp"
@@ -129,8 +129,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
         nack_timer(io_context),
         config(std::move(cfg)),
         callbacks(std::move(cbs)),
-        receive_stats(config.max_inbound_streams),
-        rng(std::random_device{}()) {}
+        rng(std::random_device{}()),
+        receive_stats(config.max_inbound_streams) {}
 
   Status Open() {
     if (config.payload_types.empty()) return Error{"bad_config", "no payload types configured"};
@@ -180,15 +180,20 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ec);
     socket.set_option(asio::socket_base::send_buffer_size(1 << 20), ec);
     local_ep = socket.local_endpoint(ec);
-    remote = config.remote;
-    if (remote && config.claim_trusted_address &&
-        remote->address() != *config.claim_trusted_address) {
-      // Nothing goes to an unproven address: the first authenticated packet latches the remote.
-      log::Warn("mcu.transport.remote_unverified",
-                {{"venue", config.name},
-                 {"claimed", remote->address().to_string() + ":" + std::to_string(remote->port())},
-                 {"signaling", config.claim_trusted_address->to_string()}});
-      remote.reset();
+    {
+      // No other thread runs yet; the lock is for the analysis (and costs nothing).
+      MutexLock lock(mu);
+      remote = config.remote;
+      if (remote && config.claim_trusted_address &&
+          remote->address() != *config.claim_trusted_address) {
+        // Nothing goes to an unproven address: the first authenticated packet latches the remote.
+        log::Warn(
+            "mcu.transport.remote_unverified",
+            {{"venue", config.name},
+             {"claimed", remote->address().to_string() + ":" + std::to_string(remote->port())},
+             {"signaling", config.claim_trusted_address->to_string()}});
+        remote.reset();
+      }
     }
     log::Info("mcu.transport.open",
               {{"venue", config.name},
@@ -227,14 +232,14 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     if (!closed) DoReceive();
   }
 
-  void HandleDatagram(size_t n) {
+  void HandleDatagram(size_t n) PLATEAU_EXCLUDES(mu) {
     const int64_t now_us = NowUs();
     std::span<uint8_t> data(rx.data(), n);
     std::optional<rtp::RtpPacket> deliver;
     RtpArrival arrival;
     Actions actions;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       ++datagrams_in;
       if (n > kMaxDatagram || n == 0) {
         Drop(&stats.dropped_malformed, TransportMetrics::Get().dropped_malformed);
@@ -260,7 +265,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     RunActions(actions);
   }
 
-  void RunActions(const Actions& actions) {
+  // Calls out without the lock: a callback may call back into the transport.
+  void RunActions(const Actions& actions) PLATEAU_EXCLUDES(mu) {
     if (closed) return;
     for (uint32_t ssrc : actions.keyframe_requests) {
       if (callbacks.on_keyframe_request) callbacks.on_keyframe_request(ssrc);
@@ -271,12 +277,13 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void Drop(uint64_t* counter, metrics::Counter* metric) {
+  // Under the lock: the counters are in `stats`.
+  void Drop(uint64_t* counter, metrics::Counter* metric) PLATEAU_REQUIRES(mu) {
     ++*counter;
     metric->Inc();
   }
 
-  bool CountSrtpFailure(SrtpStatus s) {
+  bool CountSrtpFailure(SrtpStatus s) PLATEAU_REQUIRES(mu) {
     auto& m = TransportMetrics::Get();
     switch (s) {
       case SrtpStatus::kOk:
@@ -296,7 +303,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // An authenticated packet arrived from `rx_from`: learn or follow the remote.
-  void Latch() {
+  void Latch() PLATEAU_REQUIRES(mu) {
     if (remote && *remote == rx_from) return;
     if (remote && !config.latch) return;
     log::Info("mcu.transport.latch",
@@ -307,7 +314,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // Under the lock. Returns the packet to deliver.
   std::optional<rtp::RtpPacket> HandleRtp(std::span<uint8_t> data, int64_t now_us,
-                                          RtpArrival* arrival) {
+                                          RtpArrival* arrival) PLATEAU_REQUIRES(mu) {
     size_t plain_size = 0;
     if (CountSrtpFailure(srtp_in->UnprotectRtp(data, &plain_size))) return std::nullopt;
     auto packet = rtp::RtpPacket::Parse(data.first(plain_size));
@@ -349,7 +356,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     return packet;
   }
 
-  void HandleRtcp(std::span<uint8_t> data, int64_t now_us, Actions* actions) {
+  // Under the lock. What to call back is left in `actions`, for after it is released.
+  void HandleRtcp(std::span<uint8_t> data, int64_t now_us, Actions* actions) PLATEAU_REQUIRES(mu) {
     size_t plain_size = 0;
     if (CountSrtpFailure(srtp_in->UnprotectRtcp(data, &plain_size))) return;
     const auto packets = rtp::ParseRtcpCompound(data.first(plain_size));
@@ -389,7 +397,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void OnReportBlocks(const std::vector<rtp::ReportBlock>& blocks, uint32_t arrival_ntp) {
+  void OnReportBlocks(const std::vector<rtp::ReportBlock>& blocks, uint32_t arrival_ntp)
+      PLATEAU_REQUIRES(mu) {
     for (const auto& b : blocks) {
       auto it = outbound.find(b.ssrc);
       if (it == outbound.end()) continue;
@@ -404,7 +413,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void OnNack(const rtp::Nack& nack) {
+  void OnNack(const rtp::Nack& nack) PLATEAU_REQUIRES(mu) {
     ++stats.nacks_received;
     stats.nack_seqs_received += nack.sequence_numbers.size();
     auto it = outbound.find(nack.media_ssrc);
@@ -436,7 +445,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   // ---- sending ----------------------------------------------------------------------------------
 
   // Under the lock.
-  bool SendDatagram(const std::vector<uint8_t>& bytes) {
+  bool SendDatagram(const std::vector<uint8_t>& bytes) PLATEAU_REQUIRES(mu) {
     if (!remote) return false;
     boost::system::error_code ec;
     socket.send_to(asio::buffer(bytes), *remote, 0, ec);
@@ -447,7 +456,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     return true;
   }
 
-  bool ProtectAndSendRtp(std::vector<uint8_t> packet) {
+  // Under the lock (the SRTP context and `stats`), as are the two below.
+  bool ProtectAndSendRtp(std::vector<uint8_t> packet) PLATEAU_REQUIRES(mu) {
     if (srtp_out->ProtectRtp(&packet) != SrtpStatus::kOk) {
       ++stats.send_errors;
       return false;
@@ -459,7 +469,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     return true;
   }
 
-  bool ProtectAndSendRtcp(std::vector<uint8_t> packet) {
+  bool ProtectAndSendRtcp(std::vector<uint8_t> packet) PLATEAU_REQUIRES(mu) {
     if (packet.empty() || !remote) return false;
     if (srtp_out->ProtectRtcp(&packet) != SrtpStatus::kOk) {
       ++stats.send_errors;
@@ -470,8 +480,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     return true;
   }
 
-  void SendRtpNow(std::vector<uint8_t> packet) {
-    std::lock_guard lock(mu);
+  void SendRtpNow(std::vector<uint8_t> packet) PLATEAU_EXCLUDES(mu) {
+    MutexLock lock(mu);
     if (closed) return;
     const auto parsed = rtp::RtpPacket::Parse(packet);
     const auto pt = parsed ? payload_types.find(parsed->payload_type()) : payload_types.end();
@@ -510,7 +520,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     out.sent_since_report = true;
   }
 
-  void SendKeyframeRequest(uint32_t media_ssrc) {
+  void SendKeyframeRequest(uint32_t media_ssrc) PLATEAU_REQUIRES(mu) {
     if (config.keyframe_method == KeyframeRequestMethod::kFir) {
       rtp::Fir fir;
       fir.sender_ssrc = config.rtcp_ssrc;
@@ -524,8 +534,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     TransportMetrics::Get().plis_sent->Inc();
   }
 
-  void RequestKeyframeNow(uint32_t media_ssrc) {
-    std::lock_guard lock(mu);
+  void RequestKeyframeNow(uint32_t media_ssrc) PLATEAU_EXCLUDES(mu) {
+    MutexLock lock(mu);
     if (closed) return;
     if (media_ssrc != 0) {
       SendKeyframeRequest(media_ssrc);
@@ -538,7 +548,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // ---- timers -----------------------------------------------------------------------------------
 
-  void ArmNackTimer() {
+  // Under the lock (the NACK generators and the armed deadline).
+  void ArmNackTimer() PLATEAU_REQUIRES(mu) {
     std::optional<int64_t> due;
     for (const auto& [ssrc, in] : inbound) {
       if (!in.nack) continue;
@@ -556,8 +567,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  void OnNackTimer() {
-    std::lock_guard lock(mu);
+  void OnNackTimer() PLATEAU_EXCLUDES(mu) {
+    MutexLock lock(mu);
     if (closed) return;
     nack_timer_due_ms.reset();
     const int64_t now_ms = NowUs() / 1000;
@@ -597,9 +608,9 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  void OnRtcpTimer() {
+  void OnRtcpTimer() PLATEAU_EXCLUDES(mu) {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (closed) return;
       SendReport();
     }
@@ -608,7 +619,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // Under the lock: one compound, SR (if we sent media since the last report) or RR, report
   // blocks on every inbound stream, then SDES CNAME.
-  void SendReport() {
+  void SendReport() PLATEAU_REQUIRES(mu) {
     if (!remote) return;
     const int64_t now_us = NowUs();
     std::vector<rtp::RtcpPacket> packets;
@@ -644,10 +655,10 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // ---- lifecycle and stats ----------------------------------------------------------------------
 
-  void CloseNow() {
+  void CloseNow() PLATEAU_EXCLUDES(mu) {
     auto dropped = std::make_shared<VenueTransportCallbacks>();
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (closed) return;
       closed = true;
       boost::system::error_code ec;
@@ -663,8 +674,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     log::Info("mcu.transport.close", {{"venue", config.name}});
   }
 
-  VenueTransportStats Snapshot() const {
-    std::lock_guard lock(mu);
+  VenueTransportStats Snapshot() const PLATEAU_EXCLUDES(mu) {
+    MutexLock lock(mu);
     VenueTransportStats s = stats;
     for (const auto& [ssrc, st] : receive_stats.streams()) {
       InboundStreamStats is;
@@ -707,6 +718,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     return s;
   }
 
+  // The io thread's (the socket, the receive buffer, the timers, the callbacks), or set by Open()
+  // before the transport is shared and read-only after (config, payload types, local address).
   asio::io_context& io;
   udp::socket socket;
   asio::steady_timer rtcp_timer;
@@ -714,25 +727,28 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   VenueTransportConfig config;
   VenueTransportCallbacks callbacks;  // called without the lock, on the io thread
   std::map<uint8_t, PayloadTypeInfo> payload_types;
-  std::unique_ptr<SrtpSession> srtp_in;
-  std::unique_ptr<SrtpSession> srtp_out;
   std::array<uint8_t, kReceiveBuffer> rx{};
   udp::endpoint rx_from;
   udp::endpoint local_ep;
-
-  // Everything below is guarded by `mu` (taken on the io thread per datagram/timer, and by the
-  // any-thread getters).
-  mutable std::mutex mu;
-  std::atomic<bool> closed{false};
-  std::optional<udp::endpoint> remote;
-  rtp::ReceiveStatistics receive_stats;
-  std::map<uint32_t, Inbound> inbound;
-  std::map<uint32_t, Outbound> outbound;
-  VenueTransportStats stats;
-  uint64_t datagrams_in = 0;
-  std::optional<int64_t> nack_timer_due_ms;
-  uint8_t fir_sequence = 0;
+  // Open() seeds the RTCP SSRC with it; then only ScheduleRtcp uses it: from Start(), which arms
+  // the RTCP timer, and after that only from that timer's handler, so one call at a time.
   std::mt19937 rng;
+
+  // Taken on the io thread per datagram/timer/send, and by the any-thread getters; leaf (no
+  // callback runs with it held).
+  mutable Mutex mu;
+  std::atomic<bool> closed{false};  // also read without mu, on the io thread, to stop early
+  // Set by Open(); the SRTP contexts (rollover counters, replay windows) change with every packet.
+  std::unique_ptr<SrtpSession> srtp_in PLATEAU_PT_GUARDED_BY(mu);
+  std::unique_ptr<SrtpSession> srtp_out PLATEAU_PT_GUARDED_BY(mu);
+  std::optional<udp::endpoint> remote PLATEAU_GUARDED_BY(mu);  // SetRemote, latching, sends
+  rtp::ReceiveStatistics receive_stats PLATEAU_GUARDED_BY(mu);
+  std::map<uint32_t, Inbound> inbound PLATEAU_GUARDED_BY(mu);
+  std::map<uint32_t, Outbound> outbound PLATEAU_GUARDED_BY(mu);
+  VenueTransportStats stats PLATEAU_GUARDED_BY(mu);
+  uint64_t datagrams_in PLATEAU_GUARDED_BY(mu) = 0;
+  std::optional<int64_t> nack_timer_due_ms PLATEAU_GUARDED_BY(mu);
+  uint8_t fir_sequence PLATEAU_GUARDED_BY(mu) = 0;
 };
 
 Result<std::shared_ptr<VenueTransport>> VenueTransport::Create(asio::io_context& io,
@@ -755,12 +771,12 @@ udp::endpoint VenueTransport::local_endpoint() const {
 }
 
 std::optional<udp::endpoint> VenueTransport::remote_endpoint() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->remote;
 }
 
 void VenueTransport::SetRemote(const udp::endpoint& remote) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->remote = remote;
 }
 

@@ -105,10 +105,14 @@ struct ConferenceMedia::Leg {
   std::shared_ptr<std::atomic<bool>> webrtc_failed;
 };
 
+// Reached through rooms_ under mu_, then used by the negotiator calls without it: only they add
+// or remove rooms. (The analysis cannot check these fields: a Room cannot name its owner's mu_.)
 struct ConferenceMedia::Room {
   Meeting meeting;
-  std::shared_ptr<conf::Conference> conference;  // created at the first offer (guarded by mu_)
-  std::map<std::string, Leg> legs;               // negotiator calls only
+  // Created at the first offer. Written with mu_ held, by the negotiator calls only; they read it
+  // without mu_, any other thread (Find) with it.
+  std::shared_ptr<conf::Conference> conference;
+  std::map<std::string, Leg> legs;  // negotiator calls only
 };
 
 Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config) {
@@ -143,7 +147,7 @@ ConferenceMedia::ConferenceMedia(ConferenceMediaConfig config) : config_(std::mo
 ConferenceMedia::~ConferenceMedia() {
   std::map<int64_t, std::unique_ptr<Room>> rooms;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     rooms.swap(rooms_);
   }
   for (auto& [booking, room] : rooms) {
@@ -166,7 +170,7 @@ std::string ConferenceMedia::TierFor(const std::string& profile) const {
 }
 
 void ConferenceMedia::ConferenceOpened(const Meeting& meeting) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& room = rooms_[meeting.booking];
   if (!room) room = std::make_unique<Room>();
   room->meeting = meeting;
@@ -183,7 +187,7 @@ void ConferenceMedia::CloseLegs(Room& room) {
 void ConferenceMedia::ConferenceEnded(const Meeting& meeting) {
   std::unique_ptr<Room> room;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = rooms_.find(meeting.booking);
     if (it == rooms_.end()) return;
     room = std::move(it->second);
@@ -219,7 +223,7 @@ void ConferenceMedia::PublishLayout(int64_t booking, const std::string& layout,
 Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& seat) {
   Room* found = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = rooms_.find(seat.booking);
     if (it == rooms_.end()) {
       return MediaFailed("conference " + seat.conference + " is not open for media");
@@ -252,7 +256,7 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
                        Describe(created.error()));
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     room.conference = std::shared_ptr<conf::Conference>(std::move(created.value()));
   }
   M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(1);
@@ -476,7 +480,7 @@ Status ConferenceMedia::Candidate(const MediaSeat& seat,
                                   std::optional<protocol::IceCandidate> candidate) {
   Room* room = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = rooms_.find(seat.booking);
     if (it != rooms_.end()) room = it->second.get();
   }
@@ -495,7 +499,7 @@ Status ConferenceMedia::Candidate(const MediaSeat& seat,
 }
 
 void ConferenceMedia::SeatHeld(const MediaSeat& seat) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(seat.booking);
   if (it == rooms_.end()) return;
   auto leg = it->second->legs.find(seat.venue);
@@ -509,7 +513,7 @@ void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
   Room* room = nullptr;
   std::shared_ptr<conf::Conference> conference;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = rooms_.find(seat.booking);
     if (it == rooms_.end()) return;
     room = it->second.get();
@@ -538,7 +542,7 @@ void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
 }
 
 std::shared_ptr<mcu::conference::Conference> ConferenceMedia::Find(int64_t booking) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = rooms_.find(booking);
   return it == rooms_.end() ? nullptr : it->second->conference;
 }

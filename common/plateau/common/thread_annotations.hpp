@@ -6,7 +6,8 @@
 // are plain std::mutex wrappers, so the release build pays nothing.
 //
 // libstdc++'s std::mutex carries no capability attribute, hence the thin wrappers below; they are
-// what the engine, the Switchboard and the WebRTC session lock with. docs/architecture.md
+// what the engine, the Switchboard, the WebRTC session, the SerialExecutor, the VenueTransport, the
+// video mixer and ConferenceMedia lock with. docs/architecture.md
 // ("Threads and ownership") lists every lock and the order they are taken in.
 #pragma once
 
@@ -94,6 +95,10 @@ class PLATEAU_SCOPED_CAPABILITY UniqueLock {
   void lock() PLATEAU_ACQUIRE() { lock_.lock(); }
 
   // The mutex is released while waiting and held again on return, as the analysis assumes.
+  // Prefer the plain Wait in a `while (!condition) lock.Wait(cv);` loop: the analysis checks a
+  // predicate lambda as a function of its own, which holds no lock, so guarded state read there
+  // is flagged (or the lambda must be left unchecked); the loop reads it here, under the lock.
+  void Wait(std::condition_variable& cv) { cv.wait(lock_); }
   template <typename Predicate>
   void Wait(std::condition_variable& cv, Predicate pred) {
     cv.wait(lock_, std::move(pred));

@@ -26,11 +26,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "plateau/common/result.hpp"
+#include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/signaling/protocol.hpp"
 #include "plateau/signaling/seams.hpp"
@@ -127,21 +127,24 @@ class ConferenceMedia final : public MediaNegotiator {
   void SetWebRtcFactory(WebRtcFactory factory);
 
   // MediaNegotiator.
+  // The negotiator calls that look rooms up take mu_ for the look-up only.
   void Attach(MediaEvents* events) override;
-  void ConferenceOpened(const Meeting& meeting) override;
-  void ConferenceEnded(const Meeting& meeting) override;
-  void Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done) override;
+  void ConferenceOpened(const Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
+  void ConferenceEnded(const Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
+  void Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done)
+      PLATEAU_EXCLUDES(mu_) override;
   Status Answer(const MediaSeat& seat, std::string sdp) override;
-  Status Candidate(const MediaSeat& seat, std::optional<protocol::IceCandidate> candidate) override;
-  void SeatHeld(const MediaSeat& seat) override;
-  void SeatReleased(const MediaSeat& seat) override;
+  Status Candidate(const MediaSeat& seat, std::optional<protocol::IceCandidate> candidate)
+      PLATEAU_EXCLUDES(mu_) override;
+  void SeatHeld(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
+  void SeatReleased(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
 
   // Live control (any thread). The engine's conference of a booking, or nullptr when none runs
   // (not open, or nobody has sent an offer yet).
-  std::shared_ptr<mcu::conference::Conference> Find(int64_t booking) const;
+  std::shared_ptr<mcu::conference::Conference> Find(int64_t booking) const PLATEAU_EXCLUDES(mu_);
   // Operator mute; pushes `muted` to the conference's venues. Errors: "not_running", and the
   // engine's ("unknown_venue").
-  Status SetMuted(int64_t booking, const std::string& venue, bool muted);
+  Status SetMuted(int64_t booking, const std::string& venue, bool muted) PLATEAU_EXCLUDES(mu_);
 
   // The output tier for a stream profile.
   std::string TierFor(const std::string& profile) const;
@@ -152,18 +155,25 @@ class ConferenceMedia final : public MediaNegotiator {
   struct Room;
   explicit ConferenceMedia(ConferenceMediaConfig config);
 
-  Result<Room*> RunningRoom(const MediaSeat& seat);
-  void OfferSdes(const MediaSeat& seat, const std::string& sdp, const AnswerCallback& done);
-  void OfferWebRtc(const MediaSeat& seat, std::string sdp, const AnswerCallback& done);
+  // Takes mu_ for the look-up and to publish the conference, not while building it.
+  Result<Room*> RunningRoom(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_);
+  void OfferSdes(const MediaSeat& seat, const std::string& sdp, const AnswerCallback& done)
+      PLATEAU_EXCLUDES(mu_);
+  void OfferWebRtc(const MediaSeat& seat, std::string sdp, const AnswerCallback& done)
+      PLATEAU_EXCLUDES(mu_);
+  // Calls into signaling (the Switchboard's lock), so never with mu_ held.
   void PublishLayout(int64_t booking, const std::string& layout,
-                     const std::vector<mcu::media::Placement>& placements);
+                     const std::vector<mcu::media::Placement>& placements) PLATEAU_EXCLUDES(mu_);
   static void CloseLegs(Room& room);
 
   const ConferenceMediaConfig config_;
   std::atomic<MediaEvents*> events_{nullptr};
-  WebRtcFactory webrtc_;
-  mutable std::mutex mu_;  // guards rooms_ (the negotiator calls and live control)
-  std::map<int64_t, std::unique_ptr<Room>> rooms_;
+  WebRtcFactory webrtc_;  // set before the Switchboard starts, read-only after
+  // The negotiator calls (one at a time, on the media executor) and live control (any thread)
+  // share the rooms. Leaf: never held while building a conference or calling into signaling.
+  // A Room's `conference` is written under it too; its `legs` are the negotiator calls' alone.
+  mutable Mutex mu_;
+  std::map<int64_t, std::unique_ptr<Room>> rooms_ PLATEAU_GUARDED_BY(mu_);
 };
 
 }  // namespace plateau::signaling::media
