@@ -2,9 +2,11 @@
 # Command 2 of 2: set up everything on a fresh Debian 12 machine, build, and run every test:
 #   1. the release build's full suite (unit, integration, media, browser, load: 65 terminals in one
 #      conference for a minute);
-#   2. the unit suite again under ASan+UBSan;
-#   3. every fuzz target for a bounded time (clang + libFuzzer).
-# Prints "N passed, N failed" at the end; exits non-zero if anything failed.
+#   2. the unit, integration and media suites again under ASan+UBSan (clang, leak detection on),
+#      then every fuzz target for a bounded time from the same tree (libFuzzer);
+#   3. the same suites under ThreadSanitizer (clang).
+# The sanitizer runs are scripts/sanitize.sh; suppressions with reasons are in tests/sanitizers/.
+# Prints each step's time (min:s) and "N passed, N failed" at the end; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -16,8 +18,9 @@ fi
 
 passed=0
 failed=0
+timings=()
 step() {
-  local name=$1
+  local name=$1 t0=$SECONDS
   shift
   echo "=== $name"
   if "$@"; then
@@ -27,15 +30,16 @@ step() {
     failed=$((failed + 1))
     echo "=== $name: FAILED"
   fi
+  local d=$((SECONDS - t0))
+  timings+=("$(printf '%3d:%02d  %s' $((d / 60)) $((d % 60)) "$name")")
 }
 
 step "build (release)" bash scripts/build.sh build release
 step "tests (release)" meson test -C build --print-errorlogs --num-processes 1
-step "build (asan+ubsan)" bash scripts/build.sh build-asan asan
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-step "tests (asan+ubsan, unit)" meson test -C build-asan --suite unit --print-errorlogs
-step "build (fuzz)" bash scripts/build.sh build-fuzz fuzz
-step "fuzz (bounded)" bash scripts/fuzz.sh build-fuzz "${PLATEAU_FUZZ_SECONDS:-20}"
+step "asan+ubsan (build, unit/integration/media)" bash scripts/sanitize.sh asan
+step "fuzz (bounded, asan tree)" bash scripts/fuzz.sh build-asan "${PLATEAU_FUZZ_SECONDS:-15}"
+step "tsan (build, unit/integration/media)" bash scripts/sanitize.sh tsan
 
+printf '%s\n' "${timings[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

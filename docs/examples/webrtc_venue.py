@@ -459,7 +459,14 @@ def main():
     args.ice_address = args.ice_address or ["127.0.0.1"]
     args.probe_hz = sorted(set(args.probe_hz + args.expect_tone))
     Gst.init(None)
-    sys.exit(Venue(args).run())
+    code = Venue(args).run()
+    # Leave without the interpreter's final garbage collection: the ICE agent's wrapper holds the
+    # reference webrtcbin left floating (see start_media), so whichever of the two is collected
+    # second frees the agent again (a crash at exit seen under MALLOC_PERTURB_ with
+    # G_SLICE=always-malloc). Everything worth keeping (report, logs) is written by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/sanitizer.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
@@ -328,6 +329,7 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   gst_bus_set_sync_handler(bus, &Leg::OnBusMessage, this, nullptr);
   gst_object_unref(bus);
 
+  HandOver(this);  // from here on GStreamer's threads call back into the leg
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     return Error{"media_failed", MediaFailed("the WebRTC pipeline did not start")};
 
@@ -340,6 +342,7 @@ Status Leg::ApplyOffer(const std::string& offer_sdp) {
     return Error{"bad_sdp", "the offer is not valid SDP"};
   GstWebRTCSessionDescription* desc =
       gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  HandOver(this);
   g_signal_emit_by_name(webrtc_, "set-remote-description", desc, NewPromise(&Leg::OnRemoteSet));
   gst_webrtc_session_description_free(desc);
   return Status::Ok();
@@ -374,10 +377,12 @@ std::optional<std::string> PromiseError(GstPromise* promise) {
 void Leg::OnRemoteSet(GstPromise* promise, gpointer data) {
   auto self = FromPromiseData(data);
   if (!self) return;
+  ForeignCallback sync(self.get());  // on webrtcbin\'s thread
   if (auto err = PromiseError(promise)) {
     self->Finish(Error{"bad_sdp", "webrtcbin refused the offer: " + *err});
     return;
   }
+  HandOver(self.get());
   g_signal_emit_by_name(self->webrtc_, "create-answer", nullptr,
                         self->NewPromise(&Leg::OnAnswerCreated));
 }
@@ -443,6 +448,7 @@ Status Leg::LinkSources() {
 void Leg::OnAnswerCreated(GstPromise* promise, gpointer data) {
   auto self = FromPromiseData(data);
   if (!self) return;
+  ForeignCallback sync(self.get());  // on webrtcbin\'s thread
   if (auto err = PromiseError(promise)) {
     self->Finish(Error{"media_failed", MediaFailed("no answer: " + *err)});
     return;
@@ -460,6 +466,7 @@ void Leg::OnAnswerCreated(GstPromise* promise, gpointer data) {
     self->answer_sdp_ = text;
   }
   g_free(text);
+  HandOver(self.get());
   g_signal_emit_by_name(self->webrtc_, "set-local-description", answer,
                         self->NewPromise(&Leg::OnLocalSet));
   gst_webrtc_session_description_free(answer);
@@ -468,6 +475,7 @@ void Leg::OnAnswerCreated(GstPromise* promise, gpointer data) {
 void Leg::OnLocalSet(GstPromise* promise, gpointer data) {
   auto self = FromPromiseData(data);
   if (!self) return;
+  ForeignCallback sync(self.get());  // on webrtcbin\'s thread
   if (auto err = PromiseError(promise)) {
     self->Finish(Error{"media_failed", MediaFailed("webrtcbin refused its answer: " + *err)});
     return;
@@ -517,6 +525,7 @@ void Leg::Fail(const std::string& reason) {
 
 void Leg::OnIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   if (!candidate || !*candidate) return;
   std::string text = candidate;
   if (text.rfind("a=", 0) == 0) text.erase(0, 2);
@@ -530,6 +539,7 @@ void Leg::OnIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer da
 
 void Leg::OnGatheringState(GObject*, GParamSpec*, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
   g_object_get(self->webrtc_, "ice-gathering-state", &state, nullptr);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
@@ -538,6 +548,7 @@ void Leg::OnGatheringState(GObject*, GParamSpec*, gpointer data) {
 
 void Leg::OnConnectionState(GObject*, GParamSpec*, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
   GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
   g_object_get(self->webrtc_, "ice-connection-state", &ice, "connection-state", &pc, nullptr);
@@ -551,6 +562,7 @@ void Leg::OnConnectionState(GObject*, GParamSpec*, gpointer data) {
 
 void Leg::OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
   mcu::media::GstCapsPtr caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
@@ -581,6 +593,7 @@ void Leg::OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
 
 GstFlowReturn Leg::OnSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   mcu::media::GstSamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_OK;
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
@@ -608,6 +621,7 @@ GstFlowReturn Leg::OnSample(GstAppSink* sink, gpointer data) {
 
 GstPadProbeReturn Leg::OnUpstreamEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
   if (event && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM) {
     const GstStructure* s = gst_event_get_structure(event);
@@ -618,6 +632,7 @@ GstPadProbeReturn Leg::OnUpstreamEvent(GstPad*, GstPadProbeInfo* info, gpointer 
 
 GstBusSyncReply Leg::OnBusMessage(GstBus*, GstMessage* message, gpointer data) {
   auto* self = static_cast<Leg*>(data);
+  ForeignCallback sync(self);  // called on a GStreamer thread (plateau/common/sanitizer.hpp)
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
     GError* error = nullptr;
     gchar* debug = nullptr;
@@ -686,6 +701,7 @@ Status Leg::AddRemoteCandidate(int mline, const std::string& candidate) {
     MutexLock lock(mu_);
     if (stopped_) return Status::Ok();
   }
+  HandOver(this);
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", guint(mline), candidate.c_str());
   return Status::Ok();
 }
@@ -731,6 +747,7 @@ void Leg::Stop() {
   for (GstElement* src : {video_src, audio_src})
     if (src) gst_element_send_event(src, gst_event_new_flush_start());
   gst_element_set_state(pipeline_, GST_STATE_NULL);
+  TakeBack(this);  // every streaming thread of the pipeline has finished
   if (webrtc_) g_signal_handlers_disconnect_by_data(webrtc_, this);
   GstBus* bus = gst_element_get_bus(pipeline_);
   gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);

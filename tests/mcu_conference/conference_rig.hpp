@@ -24,6 +24,7 @@
 #include "plateau/mcu/terminal/sender.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
+#include "support/shared_slot.hpp"
 #include "support/udp_relay.hpp"
 
 namespace plateau::mcu::testing {
@@ -69,7 +70,7 @@ struct Terminal {
   transport::SrtpKey down_key;  // MCU -> terminal
   conference::VenueMediaInfo info;
   std::unique_ptr<::plateau::testing::UdpRelay> relay;
-  std::atomic<std::shared_ptr<transport::VenueTransport>> transport;  // swapped on reconnect
+  plateau::testing::SharedSlot<transport::VenueTransport> transport;  // swapped on reconnect
   std::unique_ptr<terminal::TerminalReceiver> receiver;
   std::mutex mu;  // guards sender (keyframe requests arrive on the terminal io thread)
   std::unique_ptr<terminal::TerminalSender> sender;
@@ -144,7 +145,7 @@ class ConferenceRig {
     }
     auto tr = MakeTerminalTransport(tp, port);
     if (!tr) return nullptr;
-    t->transport = tr;
+    t->transport.exchange(tr);
     terminals_[id] = std::move(t);
 
     auto send = [tp](terminal::MediaKind, std::span<const uint8_t> rtp) {

@@ -262,7 +262,7 @@ class Oracle {
 
 class RequestMaker {
  public:
-  RequestMaker(const Network& net, uint64_t seed) : net_(net), rng_(seed) {
+  RequestMaker(const Network& net, uint64_t seed) : rng_(seed) {
     const Topology& t = net.topology();
     for (const Site* s : t.Venues()) all_.push_back(s->id);
     for (const Site& s : t.sites()) {
@@ -335,7 +335,6 @@ class RequestMaker {
     return copy;
   }
 
-  const Network& net_;
   std::mt19937_64 rng_;
   std::vector<std::string> all_, subcentres_;
   std::map<std::string, std::vector<std::string>> subtree_;

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/slack.hpp"
 #include "ws_client.hpp"
 
 namespace plateau::testing {
@@ -251,7 +252,7 @@ TEST_F(Listener, RequestBodiesInFlightShareABudget) {
 
   // One holder finishes: its body is answered (400, not JSON) and its share is given back.
   ASSERT_TRUE(SendAll(holding.front(), " "));
-  EXPECT_EQ(ReadFor(holding.front(), seconds(10)).rfind("HTTP/1.1 400", 0), 0u);
+  EXPECT_EQ(ReadFor(holding.front(), plateau::testing::Slack(seconds(10))).rfind("HTTP/1.1 400", 0), 0u);
   HttpReply after = Http(port_, "POST", "/api/v1/bookings", "{}");
   EXPECT_EQ(after.status, 400) << after.body;
 }

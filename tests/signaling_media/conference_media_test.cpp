@@ -20,6 +20,7 @@
 #include "plateau/mcu/terminal/sender.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
 #include "plateau/signaling/sdes_sdp.hpp"
+#include "support/shared_slot.hpp"
 
 namespace plateau::signaling::testing {
 namespace {
@@ -220,7 +221,7 @@ class SdesTerminal {
   uint64_t version_ = 0;
   std::unique_ptr<term::TerminalReceiver> receiver_;
   std::unique_ptr<term::TerminalSender> sender_;
-  std::atomic<std::shared_ptr<tr::VenueTransport>> transport_;
+  plateau::testing::SharedSlot<tr::VenueTransport> transport_;
   std::atomic<uint64_t> keyframe_requests_{0};
 };
 
