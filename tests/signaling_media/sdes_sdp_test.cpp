@@ -1,5 +1,5 @@
-// SDES SDP (signaling/sdp): what the reference terminal offers and the server answers.
-#include "plateau/signaling/sdes_sdp.hpp"
+// SDES SDP (negotiation/sdp): what the reference terminal offers and the server answers.
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 #include <gtest/gtest.h>
 

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 #include "plateau/signaling/protocol.hpp"
-#include "plateau/signaling/sdes_sdp.hpp"
 
 namespace plateau::signaling::client {
 
