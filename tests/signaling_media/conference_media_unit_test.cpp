@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "media_test_support.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 

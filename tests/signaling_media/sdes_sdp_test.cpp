@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "plateau/mcu/transport/srtp_session.hpp"
+
 namespace sdp = plateau::signaling::sdp;
 namespace tr = plateau::mcu::transport;
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "plateau/mcu/transport/crypto_attribute.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
 
 namespace plateau::signaling::client {
 namespace {
@@ -23,10 +24,17 @@ p::Registered Registered(bool resumed = false) {
 }
 
 p::Joined Joined(const std::string& conference, bool resumed = false) {
-  return p::Joined{
-      conference, 1, "全省防汛工作视频会议", {p::Participant{"datong", "大通县", 1, true}},
-      "auto",     1, "2026-11-25T06:00:00Z", "2026-11-25T07:00:00Z",
-      resumed,    {},  std::nullopt};
+  return p::Joined{conference,
+                   1,
+                   "全省防汛工作视频会议",
+                   {p::Participant{"datong", "大通县", 1, true}},
+                   "auto",
+                   1,
+                   "2026-11-25T06:00:00Z",
+                   "2026-11-25T07:00:00Z",
+                   resumed,
+                   {},
+                   std::nullopt};
 }
 
 sdp::SdesDescription Description(uint16_t port) {
