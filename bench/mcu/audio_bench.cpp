@@ -1,4 +1,4 @@
-#include "plateau/mcu/audio/audio_bench.hpp"
+#include "audio_bench.hpp"
 
 #include <time.h>
 
