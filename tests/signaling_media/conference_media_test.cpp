@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "media_test_support.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/sender.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/sender.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
@@ -26,7 +26,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace tr = plateau::mcu::transport;
-namespace term = plateau::mcu::terminal;
+namespace term = plateau::terminal::media;
 namespace conf = plateau::mcu::conference;
 
 constexpr int kTolerance = 45;  // colour distance after two encodes (as in the media suite)
