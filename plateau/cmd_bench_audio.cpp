@@ -4,8 +4,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "audio_bench.hpp"
 #include "commands.hpp"
-#include "plateau/mcu/audio/audio_bench.hpp"
 
 namespace plateau::cli {
 namespace {

@@ -8,8 +8,8 @@
 namespace plateau::cli {
 
 struct Command {
-  CLI::App* app;            // the parsed subcommand
-  std::function<int()> run; // returns the process exit status
+  CLI::App* app;             // the parsed subcommand
+  std::function<int()> run;  // returns the process exit status
 };
 
 using Commands = std::vector<Command>;
@@ -18,7 +18,8 @@ using Commands = std::vector<Command>;
 inline CLI::App* BenchCommand(CLI::App& root) {
   for (CLI::App* sub : root.get_subcommands([](CLI::App* a) { return a->get_name() == "bench"; }))
     return sub;
-  auto* bench = root.add_subcommand("bench", "Benchmarks (each prints figures against a same-run baseline)");
+  auto* bench =
+      root.add_subcommand("bench", "Benchmarks (each prints figures against a same-run baseline)");
   bench->require_subcommand(1);
   return bench;
 }
@@ -26,8 +27,9 @@ inline CLI::App* BenchCommand(CLI::App& root) {
 void RegisterTopology(CLI::App& root, Commands& out);
 void RegisterServe(CLI::App& root, Commands& out);
 void RegisterVenueToken(CLI::App& root, Commands& out);  // plateau venue-token
-void RegisterBenchAudio(CLI::App& root, Commands& out);  // plateau bench audio
 void RegisterTerminal(CLI::App& root, Commands& out);    // plateau terminal
+// Built only with -Dbench=true (PLATEAU_WITH_BENCH):
+void RegisterBenchAudio(CLI::App& root, Commands& out);  // plateau bench audio
 void RegisterBenchMix(CLI::App& root, Commands& out);    // plateau bench mix
 void RegisterBenchSoak(CLI::App& root, Commands& out);   // plateau bench soak
 // Later issues add: RegisterTerminal, RegisterBench, RegisterVenueToken, RegisterMcu.

@@ -15,10 +15,12 @@ int main(int argc, char** argv) {
   plateau::cli::RegisterTopology(app, commands);
   plateau::cli::RegisterServe(app, commands);
   plateau::cli::RegisterVenueToken(app, commands);
-  plateau::cli::RegisterBenchAudio(app, commands);
   plateau::cli::RegisterTerminal(app, commands);
+#ifdef PLATEAU_WITH_BENCH  // meson -Dbench=true (the default)
+  plateau::cli::RegisterBenchAudio(app, commands);
   plateau::cli::RegisterBenchMix(app, commands);
   plateau::cli::RegisterBenchSoak(app, commands);
+#endif
 
   try {
     app.parse(argc, argv);

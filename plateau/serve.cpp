@@ -15,17 +15,17 @@
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/config/config.hpp"
+#include "plateau/listener/server.hpp"
+#include "plateau/listener/static_files.hpp"
+#include "plateau/listener/tls.hpp"
+#include "plateau/negotiation/conference/conference_media.hpp"
+#include "plateau/negotiation/webrtc/webrtc_session.hpp"
 #include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/rest/bookings_api.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/scheduler/topology_json.hpp"
-#include "plateau/signaling/conference_media.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
-#include "plateau/signaling/server.hpp"
-#include "plateau/signaling/static_files.hpp"
 #include "plateau/signaling/switchboard.hpp"
-#include "plateau/signaling/tls.hpp"
-#include "plateau/signaling/webrtc_session.hpp"
-#include "rest/bookings_api.hpp"
 
 namespace plateau::cli {
 
@@ -84,39 +84,40 @@ int RunServe(const ServeOptions& options) {
   const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
 
   boost::asio::io_context io;
-  signaling::Router router;
-  router.Add("GET", "/healthz", [](const signaling::HttpRequest&) {
-    return signaling::HttpResponse::Json(200, {{"status", "ok"}, {"version", PLATEAU_VERSION}});
+  listener::Router router;
+  router.Add("GET", "/healthz", [](const listener::HttpRequest&) {
+    return listener::HttpResponse::Json(200, {{"status", "ok"}, {"version", PLATEAU_VERSION}});
   });
-  router.Add("GET", "/metrics", [](const signaling::HttpRequest&) {
-    return signaling::HttpResponse::Text(200, metrics::Registry::Global().RenderText(),
-                                         "text/plain; version=0.0.4");
+  router.Add("GET", "/metrics", [](const listener::HttpRequest&) {
+    return listener::HttpResponse::Text(200, metrics::Registry::Global().RenderText(),
+                                        "text/plain; version=0.0.4");
   });
   const scheduler::Topology& topo = *topology;
-  signaling::RegisterBookingsApi(router, bookings);  // /api/v1: topology, bookings, links, ...
+  scheduler::rest::RegisterBookingsApi(router,
+                                       bookings);  // /api/v1: topology, bookings, links, ...
 
   // The console last: its catch-all route must not shadow the API.
-  router.Add("GET", "/", [](const signaling::HttpRequest&) {
-    signaling::HttpResponse r = signaling::HttpResponse::Text(302, "", "text/plain");
+  router.Add("GET", "/", [](const listener::HttpRequest&) {
+    listener::HttpResponse r = listener::HttpResponse::Text(302, "", "text/plain");
     r.headers.emplace_back("Location", "/console/");
     return r;
   });
-  signaling::AddStaticFiles(router, "/console", options.web_root);
+  listener::AddStaticFiles(router, "/console", options.web_root);
   // The browser terminal (venues join over WebRTC): web-console/terminal/ at /terminal.
-  signaling::AddStaticFiles(router, "/terminal", options.web_root + "/terminal");
+  listener::AddStaticFiles(router, "/terminal", options.web_root + "/terminal");
 
-  signaling::ServerLimits limits;
+  listener::ServerLimits limits;
   limits.max_connections = options.max_connections;
   limits.max_connections_per_address = options.max_connections_per_address;
   limits.max_body_bytes_in_flight = options.max_body_mib_in_flight * 1024 * 1024;
-  signaling::HttpServer server(io, router, limits);
+  listener::HttpServer server(io, router, limits);
 
   // TLS: configured files or a self-signed certificate in the data dir; plain only on loopback.
   std::string listen_host;
   uint16_t listen_port = 0;
-  if (signaling::SplitHostPort(listen, &listen_host, &listen_port)) {
-    auto tls = signaling::ResolveTls(*signaling::ParseTlsMode(options.tls), listen_host,
-                                     config->server.tls_cert, config->server.tls_key, options.data);
+  if (listener::SplitHostPort(listen, &listen_host, &listen_port)) {
+    auto tls = listener::ResolveTls(*listener::ParseTlsMode(options.tls), listen_host,
+                                    config->server.tls_cert, config->server.tls_key, options.data);
     if (!tls) {
       std::cerr << "plateau: " << tls.error().message << "\n";
       return 2;
@@ -126,7 +127,7 @@ int RunServe(const ServeOptions& options) {
         std::cerr << "plateau: " << st.error().message << "\n";
         return 2;
       }
-      auto fp = signaling::CertificateFingerprint((*tls)->cert);
+      auto fp = listener::CertificateFingerprint((*tls)->cert);
       log::Info("serve.tls", {{"cert", (*tls)->cert},
                               {"self_signed", (*tls)->self_signed},
                               {"sha256", fp ? *fp : ""}});
@@ -168,8 +169,8 @@ int RunServe(const ServeOptions& options) {
       switchboard_settings, signaling_clock, venue_auth, conferences, media, admitted);
   switchboard->Start();
   server.SetWebSocketEndpoint("/ws", switchboard);
-  signaling::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),
-                                              [&switchboard] { switchboard->Tick(); });
+  listener::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),
+                                             [&switchboard] { switchboard->Tick(); });
 
   if (auto st = server.Listen(listen); !st) {
     log::Error("serve.listen_failed", {{"listen", listen}, {"error", st.error().message}});

@@ -9,7 +9,7 @@ struct ServeOptions {
   std::string config;
   std::string data = "data";
   std::string listen;                               // empty: [server].listen from the config
-  std::string tls = "auto";                         // auto | on | off (see signaling/tls.hpp)
+  std::string tls = "auto";                         // auto | on | off (see listener/tls.hpp)
   std::string web_root = PLATEAU_DEFAULT_WEB_ROOT;  // the console's static files
   std::string media_address = "127.0.0.1";  // where venues' SDES media is bound and announced
   // The listener (docs/architecture.md, "The listener").

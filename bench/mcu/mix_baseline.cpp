@@ -20,8 +20,8 @@ namespace {
 using mcu::media::AddElement;
 using mcu::media::CapsFromString;
 using mcu::media::LinkChain;
-using mcu::terminal::EncodedClip;
-using mcu::terminal::MediaKind;
+using terminal::media::EncodedClip;
+using terminal::media::MediaKind;
 using Clock = std::chrono::steady_clock;
 
 // Feeds one venue's clip (one media kind) into an appsrc from the appsrc's own thread, looping

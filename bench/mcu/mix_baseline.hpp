@@ -19,13 +19,13 @@
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/media/tile_layout.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
+#include "plateau/terminal/media/replay.hpp"
 
 namespace plateau::bench {
 
 struct BaselineVenue {
-  std::shared_ptr<const mcu::terminal::EncodedClip> clip;  // H.264 + Opus
-  std::string name;                                        // tile caption
+  std::shared_ptr<const terminal::media::EncodedClip> clip;  // H.264 + Opus
+  std::string name;                                          // tile caption
   size_t tier = 0;             // index into BaselineConfig::tiers: what this venue receives
   std::optional<size_t> tile;  // its tile when visible
 };

@@ -24,9 +24,9 @@
 #include "plateau/mcu/audio/tone.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
+#include "plateau/terminal/media/replay.hpp"
 
 namespace plateau::bench {
 namespace {
@@ -34,8 +34,8 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using mcu::terminal::EncodedClip;
-using mcu::terminal::Rgb;
+using terminal::media::EncodedClip;
+using terminal::media::Rgb;
 
 constexpr double kProbeToneHz = 1000;
 constexpr double kProbeToneDbov = -20;
@@ -106,7 +106,7 @@ class ClipLibrary {
 
   Result<std::shared_ptr<const EncodedClip>> For(size_t venue) {
     const bool high = IsHighTier(venue);
-    mcu::terminal::ClipConfig c;
+    terminal::media::ClipConfig c;
     c.width = high ? 1280 : 640;
     c.height = high ? 720 : 360;
     c.video_kbps = high ? 1800 : 800;
@@ -138,7 +138,7 @@ class ClipLibrary {
 
   // The probe venue's two solid colours (no clock: the tile's centre is one colour).
   Result<std::shared_ptr<const EncodedClip>> Probe(bool second) {
-    mcu::terminal::ClipConfig c;
+    terminal::media::ClipConfig c;
     c.color = second ? kProbeColorB : kProbeColorA;
     c.width = 640;
     c.height = 360;
@@ -153,7 +153,7 @@ class ClipLibrary {
 
  private:
   Result<std::shared_ptr<const EncodedClip>> Get(const std::string& key,
-                                                 const mcu::terminal::ClipConfig& c) {
+                                                 const terminal::media::ClipConfig& c) {
     if (auto it = clips_.find(key); it != clips_.end()) return it->second;
     auto clip = EncodedClip::Generate(c);
     if (!clip) return clip.error();
@@ -241,7 +241,7 @@ struct BenchVenue {
   Role role = Role::kBackground;
   std::shared_ptr<const EncodedClip> clip;
   std::shared_ptr<mcu::transport::VenueTransport> transport;
-  std::optional<mcu::terminal::ReplayHub::SenderId> sender;
+  std::optional<terminal::media::ReplayHub::SenderId> sender;
   std::unique_ptr<Observer> observer;
   std::atomic<bool> keyframe_wanted{false};  // the video probe was asked for a keyframe
   // What the venue received (its transport's io thread).
@@ -275,7 +275,7 @@ class Rig {
   ThreadSet threads_;
   IoThread venue_io_;  // every venue but the probes and observers
   IoThread probe_io_;  // venues 0..3: their arrival times are not queued behind 60 others
-  std::unique_ptr<mcu::terminal::ReplayHub> hub_;
+  std::unique_ptr<terminal::media::ReplayHub> hub_;
   std::unique_ptr<mcu::conference::Conference> conference_;
   std::vector<std::unique_ptr<BenchVenue>> venues_;
   std::shared_ptr<const EncodedClip> probe_clips_[2];
@@ -316,7 +316,7 @@ Status Rig::Setup(ClipLibrary& clips) {
   auto conference = mcu::conference::Conference::Create(config);
   if (!conference) return conference.error();
   conference_ = std::move(conference.value());
-  hub_ = std::make_unique<mcu::terminal::ReplayHub>();
+  hub_ = std::make_unique<terminal::media::ReplayHub>();
 
   for (size_t i = 0; i < static_cast<size_t>(o_.venues); ++i) {
     auto v = std::make_unique<BenchVenue>();
@@ -383,13 +383,14 @@ Status Rig::Setup(ClipLibrary& clips) {
     if (v->role == Role::kVideoProbe) continue;
     const bool video_only = v->role == Role::kAudioProbe;  // its audio comes from the pacer
     auto transport = v->transport;
-    v->sender = hub_->AddSender(
-        v->clip, {kVideoPt, kAudioPt, 0, 0},
-        [this, transport, video_only](mcu::terminal::MediaKind kind, std::span<const uint8_t> rtp) {
-          threads_.AddCurrentThread("bench-replay");  // the hub's pacing thread
-          if (video_only && kind == mcu::terminal::MediaKind::kAudio) return;
-          transport->SendRtp(rtp);
-        });
+    v->sender =
+        hub_->AddSender(v->clip, {kVideoPt, kAudioPt, 0, 0},
+                        [this, transport, video_only](terminal::media::MediaKind kind,
+                                                      std::span<const uint8_t> rtp) {
+                          threads_.AddCurrentThread("bench-replay");  // the hub's pacing thread
+                          if (video_only && kind == terminal::media::MediaKind::kAudio) return;
+                          transport->SendRtp(rtp);
+                        });
   }
   StartPacer();
   return Status::Ok();
@@ -435,14 +436,14 @@ void Rig::ObserveVideo(Observer& obs, const ProbeFrame& frame) {
   const Rgb target = id % 2 == 1 ? kProbeColorB : kProbeColorA;
   const Rgb seen = frame.Average(obs.sample_x.load() * frame.width / 10000,
                                  obs.sample_y.load() * frame.height / 10000, 8);
-  if (mcu::terminal::ColorDistance(seen, target) > kColorTolerance) return;
+  if (terminal::media::ColorDistance(seen, target) > kColorTolerance) return;
   obs.video_seen = id;
   video_samples_.Add(id, static_cast<double>(frame.arrival_us - sent) / 1000.0);
   log::Debug("bench.mix.video_probe",
              {{"probe", id},
               {"ms", static_cast<double>(frame.arrival_us - sent) / 1000.0},
               {"decoded_after_ms", static_cast<double>(NowUs() - sent) / 1000.0},
-              {"color", mcu::terminal::FormatRgb(seen)},
+              {"color", terminal::media::FormatRgb(seen)},
               {"width", frame.width}});
 }
 

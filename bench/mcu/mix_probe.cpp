@@ -17,7 +17,7 @@ using mcu::media::AddElement;
 using mcu::media::CapsFromString;
 using mcu::media::LinkChain;
 
-mcu::terminal::Rgb ProbeFrame::Average(int x, int y, int box) const {
+terminal::media::Rgb ProbeFrame::Average(int x, int y, int box) const {
   const int x0 = std::clamp(x - box / 2, 0, std::max(0, width - 1));
   const int y0 = std::clamp(y - box / 2, 0, std::max(0, height - 1));
   const int x1 = std::clamp(x0 + box, 1, width);

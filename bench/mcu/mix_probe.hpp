@@ -12,7 +12,7 @@
 
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
-#include "plateau/mcu/terminal/types.hpp"
+#include "plateau/terminal/media/types.hpp"
 
 namespace plateau::bench {
 
@@ -23,7 +23,7 @@ struct ProbeFrame {
   std::span<const uint8_t> rgb;  // packed RGB rows of `stride` bytes
   int stride = 0;
   // Average colour of the box of side `box` centred on (x, y), clamped to the picture.
-  mcu::terminal::Rgb Average(int x, int y, int box = 8) const;
+  terminal::media::Rgb Average(int x, int y, int box = 8) const;
 };
 
 class ProbeDecoder {

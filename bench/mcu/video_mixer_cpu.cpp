@@ -18,9 +18,10 @@
 #include <thread>
 
 #include "plateau/mcu/media/video_mixer.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
+#include "plateau/terminal/media/replay.hpp"
 
 using namespace plateau::mcu;
+namespace terminal = plateau::terminal;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -131,11 +132,12 @@ int main(int argc, char** argv) {
   }
 
   // Eight distinct clips shared by all venues (like a real conference, each venue one stream).
-  std::vector<std::shared_ptr<const terminal::EncodedClip>> clips;
+  std::vector<std::shared_ptr<const terminal::media::EncodedClip>> clips;
   for (int i = 0; i < std::min(venues, 8); ++i) {
-    terminal::ClipConfig c;
-    c.color = terminal::Rgb{static_cast<uint8_t>(40 + 25 * i), static_cast<uint8_t>(200 - 20 * i),
-                            static_cast<uint8_t>(90 + 15 * i)};
+    terminal::media::ClipConfig c;
+    c.color =
+        terminal::media::Rgb{static_cast<uint8_t>(40 + 25 * i), static_cast<uint8_t>(200 - 20 * i),
+                             static_cast<uint8_t>(90 + 15 * i)};
     if (pattern != "solid") c.pattern = pattern;
     c.width = in_w;
     c.height = in_h;
@@ -144,7 +146,7 @@ int main(int argc, char** argv) {
     c.gop_frames = 60;
     c.video_kbps = in_w >= 1280 ? 1800 : 800;
     c.audio = false;
-    auto clip = terminal::EncodedClip::Generate(c);
+    auto clip = terminal::media::EncodedClip::Generate(c);
     if (!clip.ok()) {
       std::fprintf(stderr, "%s\n", clip.error().message.c_str());
       return 1;
@@ -155,15 +157,15 @@ int main(int argc, char** argv) {
   if (!created.ok()) return 1;
   auto& mixer = **created;
   mixer.SetLayout(media::AutoLayoutFor(static_cast<size_t>(visible)));
-  terminal::ReplayHub hub;
-  std::vector<terminal::ReplayHub::SenderId> ids;
+  terminal::media::ReplayHub hub;
+  std::vector<terminal::media::ReplayHub::SenderId> ids;
   for (int i = 0; i < venues; ++i) {
     const std::string id = "v" + std::to_string(i);
     (void)mixer.AddVenue(id, "会场" + std::to_string(i + 1));
     ids.push_back(
         hub.AddSender(clips[static_cast<size_t>(i) % clips.size()], {},
-                      [&mixer, id](terminal::MediaKind kind, std::span<const uint8_t> rtp) {
-                        if (kind == terminal::MediaKind::kVideo) mixer.PushVideoRtp(id, rtp);
+                      [&mixer, id](terminal::media::MediaKind kind, std::span<const uint8_t> rtp) {
+                        if (kind == terminal::media::MediaKind::kVideo) mixer.PushVideoRtp(id, rtp);
                       }));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));

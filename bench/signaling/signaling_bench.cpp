@@ -42,11 +42,11 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/config/config.hpp"
+#include "plateau/listener/server.hpp"
+#include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/scheduler/booking_service.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
-#include "plateau/signaling/conference_media.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
-#include "plateau/signaling/server.hpp"
 #include "plateau/signaling/switchboard.hpp"
 #include "ws_client.hpp"
 
@@ -54,6 +54,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace sig = plateau::signaling;
+namespace listener = plateau::listener;
 namespace sch = plateau::scheduler;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -215,11 +216,11 @@ json RunMode(const std::string& mode, const Options& o, sch::BookingService& boo
              const std::map<std::string, std::string>& tokens, int64_t seated_booking,
              const std::vector<int64_t>& starting_bookings) {
   asio::io_context io;
-  sig::Router router;
-  router.Add("GET", "/healthz", [](const sig::HttpRequest&) {
-    return sig::HttpResponse::Json(200, {{"status", "ok"}});
+  listener::Router router;
+  router.Add("GET", "/healthz", [](const listener::HttpRequest&) {
+    return listener::HttpResponse::Json(200, {{"status", "ok"}});
   });
-  sig::HttpServer server(io, router);
+  listener::HttpServer server(io, router);
   sig::SystemClock clock;
   sig::BookingVenueAuthenticator auth(bookings);
   sig::BookingConferenceDirectory directory(bookings);
@@ -234,7 +235,7 @@ json RunMode(const std::string& mode, const Options& o, sch::BookingService& boo
                                                   directory, negotiator, admitted);
   board->Start();
   server.SetWebSocketEndpoint("/ws", board);
-  sig::PeriodicTimer ticker(io, 500ms, [&board] { board->Tick(); });
+  listener::PeriodicTimer ticker(io, 500ms, [&board] { board->Tick(); });
   if (auto st = server.Listen("127.0.0.1:0"); !st) throw std::runtime_error(st.error().message);
   const uint16_t port = server.port();
   std::vector<std::thread> listeners;

@@ -9,16 +9,17 @@
 #include <string>
 
 #include "plateau/mcu/media/tile_layout.hpp"
-#include "plateau/mcu/terminal/types.hpp"
+#include "plateau/terminal/media/types.hpp"
 
 using namespace plateau::mcu;
+namespace terminal = plateau::terminal;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   if (auto kind = media::ParseLayout(text); kind.ok() && media::LayoutName(*kind) != text)
     __builtin_trap();
-  if (auto rgb = terminal::ParseRgb(text); rgb.ok()) {
-    auto again = terminal::ParseRgb(terminal::FormatRgb(*rgb));
+  if (auto rgb = terminal::media::ParseRgb(text); rgb.ok()) {
+    auto again = terminal::media::ParseRgb(terminal::media::FormatRgb(*rgb));
     if (!again.ok() || !(*again == *rgb)) __builtin_trap();
   }
 

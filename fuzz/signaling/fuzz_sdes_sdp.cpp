@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "plateau/signaling/sdes_sdp.hpp"
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 namespace sdp = plateau::signaling::sdp;
 

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "plateau/signaling/client/server_url.hpp"
-#include "plateau/signaling/client/terminal_options.hpp"
+#include "plateau/terminal/client/server_url.hpp"
+#include "plateau/terminal/client/terminal_options.hpp"
 
-namespace sc = plateau::signaling::client;
+namespace sc = plateau::terminal::client;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -8,10 +8,10 @@
 #include <string_view>
 
 #include "plateau/mcu/transport/crypto_attribute.hpp"
-#include "plateau/signaling/client/terminal_call.hpp"
+#include "plateau/terminal/client/terminal_call.hpp"
 
 namespace p = plateau::signaling::protocol;
-namespace sc = plateau::signaling::client;
+namespace sc = plateau::terminal::client;
 namespace sdp = plateau::signaling::sdp;
 
 namespace {

@@ -1,10 +1,11 @@
-// A browser's WebRTC offer as it arrives in `offer` (signaling/webrtc/webrtc_offer.hpp): the check
-// never crashes or throws, every refusal is a "bad_sdp" error with a message, and what it accepts
-// names m-lines that exist, with a mid, distinct for video and audio, in one BUNDLE transport.
+// A browser's WebRTC offer as it arrives in `offer`
+// (negotiation/webrtc/plateau/negotiation/webrtc/webrtc_offer.hpp): the check never crashes or
+// throws, every refusal is a "bad_sdp" error with a message, and what it accepts names m-lines that
+// exist, with a mid, distinct for video and audio, in one BUNDLE transport.
 #include <cstdint>
 #include <string_view>
 
-#include "plateau/signaling/webrtc_offer.hpp"
+#include "plateau/negotiation/webrtc/webrtc_offer.hpp"
 
 namespace webrtc = plateau::signaling::webrtc;
 

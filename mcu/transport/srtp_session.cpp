@@ -104,23 +104,6 @@ struct SrtpSession::Context {
   }
 };
 
-std::string_view ToString(SrtpProfile profile) {
-  switch (profile) {
-    case SrtpProfile::kAesCm128HmacSha1_80:
-      return "AES_CM_128_HMAC_SHA1_80";
-    case SrtpProfile::kAesCm128HmacSha1_32:
-      return "AES_CM_128_HMAC_SHA1_32";
-    case SrtpProfile::kAeadAes128Gcm:
-      return "AEAD_AES_128_GCM";
-  }
-  return "unknown";
-}
-
-size_t KeyingMaterialLength(SrtpProfile profile) {
-  return profile == SrtpProfile::kAeadAes128Gcm ? kSrtpMasterKeyLength + 12
-                                                : kSrtpKeyingMaterialLength;
-}
-
 std::string_view ToString(SrtpStatus status) {
   switch (status) {
     case SrtpStatus::kOk:
@@ -247,6 +230,13 @@ SrtpStatus SrtpSession::UnprotectRtcp(std::span<uint8_t> packet, size_t* plain_s
   if (s != srtp_err_status_ok) return Map(s);
   *plain_size = static_cast<size_t>(len);
   return SrtpStatus::kOk;
+}
+
+CryptoAttribute MakeCryptoAttribute(SrtpProfile profile, uint32_t tag) {
+  CryptoAttribute attr;
+  attr.tag = tag;
+  attr.key = GenerateSrtpKey(profile);
+  return attr;
 }
 
 }  // namespace plateau::mcu::transport

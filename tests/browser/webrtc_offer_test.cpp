@@ -1,6 +1,7 @@
-// The WebRTC offer check (signaling/webrtc/webrtc_offer.hpp) on offers captured from Debian's
-// Chromium (tests/browser/data/), and on those offers broken one way at a time.
-#include "plateau/signaling/webrtc_offer.hpp"
+// The WebRTC offer check (negotiation/webrtc/plateau/negotiation/webrtc/webrtc_offer.hpp) on offers
+// captured from Debian's Chromium (tests/browser/data/), and on those offers broken one way at a
+// time.
+#include "plateau/negotiation/webrtc/webrtc_offer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // WebRtcSession through the real webrtcbin, without a browser: Chromium's captured offers
 // (tests/browser/data/) are answered the way the browser test relies on. The browser side of the
 // same behaviour is tests/browser/terminal.test.mjs.
-#include "plateau/signaling/webrtc_session.hpp"
+#include "plateau/negotiation/webrtc/webrtc_session.hpp"
 
 #include <gtest/gtest.h>
 

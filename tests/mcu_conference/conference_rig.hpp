@@ -19,11 +19,11 @@
 
 #include "../mcu_media/rig.hpp"
 #include "plateau/mcu/conference/conference.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
-#include "plateau/mcu/terminal/sender.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/replay.hpp"
+#include "plateau/terminal/media/sender.hpp"
 #include "support/shared_slot.hpp"
 #include "support/udp_relay.hpp"
 
@@ -57,24 +57,24 @@ struct TerminalOptions {
   double tone_hz = 440;
   double tone_volume = 0.3;
   int video_kbps = 150;
-  std::shared_ptr<const terminal::EncodedClip> clip;        // replay instead of a live sender
-  std::optional<::plateau::testing::UdpRelayConfig> relay;  // lossy path both ways
+  std::shared_ptr<const terminal::media::EncodedClip> clip;  // replay instead of a live sender
+  std::optional<::plateau::testing::UdpRelayConfig> relay;   // lossy path both ways
 };
 
 // One reference terminal joined to the conference.
 struct Terminal {
   std::string id;
-  terminal::Rgb color;
+  terminal::media::Rgb color;
   TerminalOptions options;
   transport::SrtpKey up_key;    // terminal -> MCU
   transport::SrtpKey down_key;  // MCU -> terminal
   conference::VenueMediaInfo info;
   std::unique_ptr<::plateau::testing::UdpRelay> relay;
   plateau::testing::SharedSlot<transport::VenueTransport> transport;  // swapped on reconnect
-  std::unique_ptr<terminal::TerminalReceiver> receiver;
+  std::unique_ptr<terminal::media::TerminalReceiver> receiver;
   std::mutex mu;  // guards sender (keyframe requests arrive on the terminal io thread)
-  std::unique_ptr<terminal::TerminalSender> sender;
-  std::optional<terminal::ReplayHub::SenderId> replay_id;
+  std::unique_ptr<terminal::media::TerminalSender> sender;
+  std::optional<terminal::media::ReplayHub::SenderId> replay_id;
   std::atomic<uint64_t> keyframe_requests{0};
 };
 
@@ -84,7 +84,7 @@ class ConferenceRig {
                          conference::ConferenceCallbacks callbacks = {})
       : config_(config),
         work_(asio::make_work_guard(io_)),
-        hub_(std::make_unique<terminal::ReplayHub>()) {
+        hub_(std::make_unique<terminal::media::ReplayHub>()) {
     thread_ = std::thread([this] { io_.run(); });
     auto c = conference::Conference::Create(std::move(config), std::move(callbacks));
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
@@ -115,7 +115,7 @@ class ConferenceRig {
   asio::io_context& io() { return io_; }
 
   // Adds a venue to the conference and starts its terminal. Fails the test on any error.
-  Terminal* Join(const std::string& id, const std::string& name, terminal::Rgb color,
+  Terminal* Join(const std::string& id, const std::string& name, terminal::media::Rgb color,
                  const TerminalOptions& options = {}) {
     auto t = std::make_unique<Terminal>();
     Terminal* tp = t.get();
@@ -137,8 +137,8 @@ class ConferenceRig {
       port = t->relay->port();
     }
     if (options.receive) {
-      auto r =
-          terminal::TerminalReceiver::Create(terminal::ReceiverConfig{96, 111, 50, true, 1000});
+      auto r = terminal::media::TerminalReceiver::Create(
+          terminal::media::ReceiverConfig{96, 111, 50, true, 1000});
       EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
       if (!r.ok()) return nullptr;
       t->receiver = std::move(r.value());
@@ -148,14 +148,14 @@ class ConferenceRig {
     t->transport.exchange(tr);
     terminals_[id] = std::move(t);
 
-    auto send = [tp](terminal::MediaKind, std::span<const uint8_t> rtp) {
+    auto send = [tp](terminal::media::MediaKind, std::span<const uint8_t> rtp) {
       tp->transport.load()->SendRtp(rtp);
     };
     if (options.clip) {
       std::lock_guard lock(tp->mu);
       tp->replay_id = hub_->AddSender(options.clip, {}, send);
     } else {
-      terminal::SenderConfig sc;
+      terminal::media::SenderConfig sc;
       sc.color = color;
       sc.width = 160;
       sc.height = 90;
@@ -164,7 +164,7 @@ class ConferenceRig {
       sc.audio = options.audio;
       sc.tone_hz = options.tone_hz;
       sc.tone_volume = options.tone_volume;
-      auto s = terminal::TerminalSender::Create(sc, send);
+      auto s = terminal::media::TerminalSender::Create(sc, send);
       EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
       if (!s.ok()) return nullptr;
       std::lock_guard lock(tp->mu);
@@ -193,21 +193,23 @@ class ConferenceRig {
   }
 
   // Venues joined without a terminal of this rig (external carriers) still have a colour.
-  void SetColor(const std::string& venue, terminal::Rgb color) { extra_colors_[venue] = color; }
-  terminal::Rgb ColorOf(const std::string& venue) {
+  void SetColor(const std::string& venue, terminal::media::Rgb color) {
+    extra_colors_[venue] = color;
+  }
+  terminal::media::Rgb ColorOf(const std::string& venue) {
     if (auto it = extra_colors_.find(venue); it != extra_colors_.end()) return it->second;
     return terminals_.at(venue)->color;
   }
 
   // Waits for a frame at `viewer` that shows the conference's current placements.
-  std::shared_ptr<const terminal::DecodedFrame> WaitForLayout(const std::string& viewer,
-                                                              Clock::time_point deadline,
-                                                              std::string* why,
-                                                              uint64_t after_index = 0) {
+  std::shared_ptr<const terminal::media::DecodedFrame> WaitForLayout(const std::string& viewer,
+                                                                     Clock::time_point deadline,
+                                                                     std::string* why,
+                                                                     uint64_t after_index = 0) {
     const auto placements = conference_->Placements();
     const auto& t = terminal(viewer);
     return t.receiver->WaitForFrame(
-        [&](const terminal::DecodedFrame& f) {
+        [&](const terminal::media::DecodedFrame& f) {
           return ShowsLayout(
               f, placements, config_.video.canvas_width, config_.video.canvas_height,
               [this](const std::string& v) { return ColorOf(v); }, why);
@@ -252,9 +254,9 @@ class ConferenceRig {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
   std::unique_ptr<conference::Conference> conference_;
-  std::unique_ptr<terminal::ReplayHub> hub_;
+  std::unique_ptr<terminal::media::ReplayHub> hub_;
   std::map<std::string, std::unique_ptr<Terminal>> terminals_;
-  std::map<std::string, terminal::Rgb> extra_colors_;
+  std::map<std::string, terminal::media::Rgb> extra_colors_;
 };
 
 // Polls `done` every few milliseconds until it holds or the deadline passes.

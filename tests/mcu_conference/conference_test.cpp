@@ -106,7 +106,7 @@ TEST(Conference, MixByContentSixTerminals) {
   auto& listener = *rig.terminal("v4").receiver;
   ASSERT_TRUE(listener.WaitForAudio(600, Clock::now() + 10s));
   ASSERT_TRUE(speaker.WaitForAudio(600, Clock::now() + 10s));
-  auto levels = [&](terminal::TerminalReceiver& r) {
+  auto levels = [&](terminal::media::TerminalReceiver& r) {
     std::string out;
     for (double hz : tones) out += std::to_string(static_cast<int>(r.ToneLevelDbov(hz, 400))) + " ";
     return out;
@@ -188,7 +188,7 @@ TEST(Conference, OnlyVisibleVenuesAreDecoded) {
   ASSERT_TRUE(rig.ok());
   const auto colors = Palette(20);
   for (size_t i = 0; i < 20; ++i) {
-    terminal::ClipConfig c;
+    terminal::media::ClipConfig c;
     c.color = colors[i];
     c.width = 160;
     c.height = 90;
@@ -196,7 +196,7 @@ TEST(Conference, OnlyVisibleVenuesAreDecoded) {
     c.gop_frames = 120;  // one keyframe per loop: a newly visible venue needs its PLI answered
     c.video_kbps = 100;
     c.audio = false;
-    auto clip = terminal::EncodedClip::Generate(c);
+    auto clip = terminal::media::EncodedClip::Generate(c);
     ASSERT_TRUE(clip.ok()) << clip.error().message;
     TerminalOptions o;
     o.clip = *clip;
@@ -240,7 +240,7 @@ TEST(Conference, OnlyVisibleVenuesAreDecoded) {
   const auto placements = rig.conference().Placements();
   ASSERT_EQ(placements[0].venue, "v20");
   auto frame = rig.terminal("v1").receiver->WaitForFrame(
-      [&](const terminal::DecodedFrame& f) {
+      [&](const terminal::media::DecodedFrame& f) {
         return ShowsLayout(
             f, {placements[0]}, 320, 180, [&](const std::string& v) { return rig.ColorOf(v); },
             &why);
@@ -425,7 +425,8 @@ TEST(Conference, RecoversFromTwoPercentLossBothWays) {
 class MemoryEndpoint : public conference::ExternalEndpoint {
  public:
   MemoryEndpoint() {
-    auto r = terminal::TerminalReceiver::Create(terminal::ReceiverConfig{96, 111, 50, true, 1000});
+    auto r = terminal::media::TerminalReceiver::Create(
+        terminal::media::ReceiverConfig{96, 111, 50, true, 1000});
     EXPECT_TRUE(r.ok());
     if (r.ok()) receiver = std::move(r.value());
   }
@@ -440,24 +441,25 @@ class MemoryEndpoint : public conference::ExternalEndpoint {
     s.state = "connected";
     return s;
   }
-  std::unique_ptr<terminal::TerminalReceiver> receiver;
+  std::unique_ptr<terminal::media::TerminalReceiver> receiver;
   std::atomic<uint64_t> video{0};
   std::atomic<uint64_t> audio{0};
   std::atomic<uint64_t> keyframe_requests{0};
 };
 
 // A live sender whose packets go into Conference::PushRtp (the external path).
-std::unique_ptr<terminal::TerminalSender> ExternalSender(conference::Conference& conf,
-                                                         const std::string& venue, Rgb color) {
-  terminal::SenderConfig sc;
+std::unique_ptr<terminal::media::TerminalSender> ExternalSender(conference::Conference& conf,
+                                                                const std::string& venue,
+                                                                Rgb color) {
+  terminal::media::SenderConfig sc;
   sc.color = color;
   sc.width = 160;
   sc.height = 90;
   sc.video_kbps = 150;
   sc.gop_frames = 30;
   sc.tone_hz = 2200;
-  auto s = terminal::TerminalSender::Create(
-      sc, [&conf, venue](terminal::MediaKind, std::span<const uint8_t> rtp) {
+  auto s = terminal::media::TerminalSender::Create(
+      sc, [&conf, venue](terminal::media::MediaKind, std::span<const uint8_t> rtp) {
         conf.PushRtp(venue, rtp);
       });
   EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
@@ -488,10 +490,11 @@ TEST(Conference, ExternalAndReconnectedVenuesKeepTheirPlace) {
   // speaker changes, and this test is about tiles kept across reconnects. Pin it.
   ASSERT_TRUE(conf.PinSpeaker("a").ok());
   auto color_of = [&](const std::string& v) { return rig.ColorOf(v); };
-  auto shows = [&](terminal::TerminalReceiver& r, Clock::time_point deadline, std::string* why) {
+  auto shows = [&](terminal::media::TerminalReceiver& r, Clock::time_point deadline,
+                   std::string* why) {
     const auto placements = conf.Placements();
     return r.WaitForFrame(
-        [&](const terminal::DecodedFrame& f) {
+        [&](const terminal::media::DecodedFrame& f) {
           return ShowsLayout(f, placements, 320, 180, color_of, why);
         },
         deadline);

@@ -12,12 +12,12 @@
 
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/media/tile_layout.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/types.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/types.hpp"
 
 namespace plateau::mcu::testing {
 
-using terminal::Rgb;
+using terminal::media::Rgb;
 
 // Colours at least ~95 apart in some channel from each other and from black (the background).
 inline std::vector<Rgb> Palette(size_t n) {
@@ -65,17 +65,17 @@ inline std::vector<Sample> SamplePoints(const std::vector<media::Placement>& pla
 
 // True if every placement's tile shows its venue's colour.
 template <typename ColorOf>
-bool ShowsLayout(const terminal::DecodedFrame& frame,
+bool ShowsLayout(const terminal::media::DecodedFrame& frame,
                  const std::vector<media::Placement>& placements, int canvas_w, int canvas_h,
                  ColorOf color_of, std::string* why = nullptr, int tolerance = kColorTolerance) {
   const int box = std::max(2, frame.width / 80);
   for (const auto& s : SamplePoints(placements, canvas_w, canvas_h, frame.width, frame.height)) {
     const Rgb got = frame.Average(s.x, s.y, box);
     const Rgb want = color_of(s.venue);
-    if (terminal::ColorDistance(got, want) > tolerance) {
+    if (terminal::media::ColorDistance(got, want) > tolerance) {
       if (why)
         *why = s.venue + " at (" + std::to_string(s.x) + "," + std::to_string(s.y) + "): got " +
-               terminal::FormatRgb(got) + ", want " + terminal::FormatRgb(want);
+               terminal::media::FormatRgb(got) + ", want " + terminal::media::FormatRgb(want);
       return false;
     }
   }

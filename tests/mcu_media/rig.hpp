@@ -13,9 +13,9 @@
 
 #include "media_test_util.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
-#include "plateau/mcu/terminal/sender.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/replay.hpp"
+#include "plateau/terminal/media/sender.hpp"
 
 namespace plateau::mcu::testing {
 
@@ -32,7 +32,7 @@ inline media::VideoMixerConfig SmallMixerConfig() {
 }
 
 // Writes a decoded frame as a binary PPM (for looking at a failure).
-inline std::string DumpFrame(const terminal::DecodedFrame& frame, const std::string& name) {
+inline std::string DumpFrame(const terminal::media::DecodedFrame& frame, const std::string& name) {
   const std::string path = ::testing::TempDir() + name + ".ppm";
   std::ofstream out(path, std::ios::binary);
   out << "P6\n" << frame.width << " " << frame.height << "\n255\n";
@@ -42,7 +42,7 @@ inline std::string DumpFrame(const terminal::DecodedFrame& frame, const std::str
 }
 
 // With PLATEAU_MEDIA_DUMP set, tests keep the frames they checked (to look at them).
-inline void MaybeDump(const std::shared_ptr<const terminal::DecodedFrame>& frame,
+inline void MaybeDump(const std::shared_ptr<const terminal::media::DecodedFrame>& frame,
                       const std::string& name) {
   if (frame && std::getenv("PLATEAU_MEDIA_DUMP")) DumpFrame(*frame, name);
 }
@@ -51,8 +51,8 @@ class MixerRig {
  public:
   explicit MixerRig(const media::VideoMixerConfig& config) : config_(config) {
     for (size_t i = 0; i < config.tiers.size(); ++i) {
-      auto r =
-          terminal::TerminalReceiver::Create(terminal::ReceiverConfig{96, 111, 50, false, 1000});
+      auto r = terminal::media::TerminalReceiver::Create(
+          terminal::media::ReceiverConfig{96, 111, 50, false, 1000});
       EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
       receivers_.push_back(std::move(r.value()));
     }
@@ -68,8 +68,8 @@ class MixerRig {
 
   ~MixerRig() {
     // Sources first (they push into the mixer), then the mixer (it pushes into the receivers).
-    std::unique_ptr<terminal::ReplayHub> hub;
-    std::map<std::string, std::shared_ptr<terminal::TerminalSender>> senders;
+    std::unique_ptr<terminal::media::ReplayHub> hub;
+    std::map<std::string, std::shared_ptr<terminal::media::TerminalSender>> senders;
     {
       std::lock_guard lock(mu_);
       hub = std::move(hub_);
@@ -83,12 +83,12 @@ class MixerRig {
   }
 
   media::VideoMixer& mixer() { return *mixer_; }
-  terminal::TerminalReceiver& receiver(size_t tier) { return *receivers_[tier]; }
+  terminal::media::TerminalReceiver& receiver(size_t tier) { return *receivers_[tier]; }
   const media::VideoMixerConfig& config() const { return config_; }
 
   void AddLiveVenue(const std::string& id, const std::string& name, Rgb color, int width = 160,
                     int height = 90) {
-    terminal::SenderConfig c;
+    terminal::media::SenderConfig c;
     c.color = color;
     c.width = width;
     c.height = height;
@@ -100,34 +100,34 @@ class MixerRig {
 
   // A venue with any live sender configuration (a file, a pattern...) whose tile must show `color`.
   void AddSenderVenue(const std::string& id, const std::string& name, Rgb color,
-                      const terminal::SenderConfig& c) {
+                      const terminal::media::SenderConfig& c) {
     {
       std::lock_guard lock(mu_);
       colors_[id] = color;
     }
     ASSERT_TRUE(mixer_->AddVenue(id, name).ok());
-    auto s = terminal::TerminalSender::Create(
-        c, [this, id](terminal::MediaKind kind, std::span<const uint8_t> rtp) {
-          if (kind == terminal::MediaKind::kVideo) mixer_->PushVideoRtp(id, rtp);
+    auto s = terminal::media::TerminalSender::Create(
+        c, [this, id](terminal::media::MediaKind kind, std::span<const uint8_t> rtp) {
+          if (kind == terminal::media::MediaKind::kVideo) mixer_->PushVideoRtp(id, rtp);
         });
     ASSERT_TRUE(s.ok()) << s.error().message;
     std::lock_guard lock(mu_);
-    senders_[id] = std::shared_ptr<terminal::TerminalSender>(std::move(s.value()));
+    senders_[id] = std::shared_ptr<terminal::media::TerminalSender>(std::move(s.value()));
   }
 
   void AddReplayVenue(const std::string& id, const std::string& name, Rgb color,
-                      std::shared_ptr<const terminal::EncodedClip> clip) {
-    terminal::ReplayHub* hub = nullptr;
+                      std::shared_ptr<const terminal::media::EncodedClip> clip) {
+    terminal::media::ReplayHub* hub = nullptr;
     {
       std::lock_guard lock(mu_);
-      if (!hub_) hub_ = std::make_unique<terminal::ReplayHub>();
+      if (!hub_) hub_ = std::make_unique<terminal::media::ReplayHub>();
       hub = hub_.get();
       colors_[id] = color;
     }
     ASSERT_TRUE(mixer_->AddVenue(id, name).ok());
     const auto sid = hub->AddSender(
-        clip, {}, [this, id](terminal::MediaKind kind, std::span<const uint8_t> rtp) {
-          if (kind == terminal::MediaKind::kVideo) mixer_->PushVideoRtp(id, rtp);
+        clip, {}, [this, id](terminal::media::MediaKind kind, std::span<const uint8_t> rtp) {
+          if (kind == terminal::media::MediaKind::kVideo) mixer_->PushVideoRtp(id, rtp);
         });
     std::lock_guard lock(mu_);
     replay_ids_[id] = sid;
@@ -144,13 +144,11 @@ class MixerRig {
 
   // Waits for a frame of `tier` that shows the mixer's current placements (each tile within
   // `tolerance` per channel of its venue's colour); returns it or nullptr.
-  std::shared_ptr<const terminal::DecodedFrame> WaitForLayout(size_t tier,
-                                                              Clock::time_point deadline,
-                                                              std::string* why,
-                                                              int tolerance = kColorTolerance) {
+  std::shared_ptr<const terminal::media::DecodedFrame> WaitForLayout(
+      size_t tier, Clock::time_point deadline, std::string* why, int tolerance = kColorTolerance) {
     const auto placements = mixer_->Placements();
     return receivers_[tier]->WaitForFrame(
-        [&](const terminal::DecodedFrame& f) {
+        [&](const terminal::media::DecodedFrame& f) {
           return ShowsLayout(
               f, placements, config_.canvas_width, config_.canvas_height,
               [this](const std::string& v) { return ColorOf(v); }, why, tolerance);
@@ -161,7 +159,7 @@ class MixerRig {
  private:
   // Runs on mixer threads: the sender is asked outside our lock.
   void OnKeyframeRequest(const std::string& venue) {
-    std::shared_ptr<terminal::TerminalSender> sender;
+    std::shared_ptr<terminal::media::TerminalSender> sender;
     {
       std::lock_guard lock(mu_);
       requests_[venue]++;
@@ -173,12 +171,12 @@ class MixerRig {
   }
 
   media::VideoMixerConfig config_;
-  std::vector<std::unique_ptr<terminal::TerminalReceiver>> receivers_;
+  std::vector<std::unique_ptr<terminal::media::TerminalReceiver>> receivers_;
   std::unique_ptr<media::VideoMixer> mixer_;
-  std::unique_ptr<terminal::ReplayHub> hub_;
+  std::unique_ptr<terminal::media::ReplayHub> hub_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<terminal::TerminalSender>> senders_;
-  std::map<std::string, terminal::ReplayHub::SenderId> replay_ids_;
+  std::map<std::string, std::shared_ptr<terminal::media::TerminalSender>> senders_;
+  std::map<std::string, terminal::media::ReplayHub::SenderId> replay_ids_;
   std::map<std::string, Rgb> colors_;
   std::map<std::string, int> requests_;
 };

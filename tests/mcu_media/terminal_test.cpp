@@ -11,45 +11,46 @@
 namespace plateau::mcu::testing {
 namespace {
 
-using terminal::MediaKind;
+using terminal::media::MediaKind;
 
-std::unique_ptr<terminal::TerminalReceiver> MakeReceiver(bool audio = true) {
-  terminal::ReceiverConfig c;
+std::unique_ptr<terminal::media::TerminalReceiver> MakeReceiver(bool audio = true) {
+  terminal::media::ReceiverConfig c;
   c.audio = audio;
-  auto r = terminal::TerminalReceiver::Create(c);
+  auto r = terminal::media::TerminalReceiver::Create(c);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   return std::move(r.value());
 }
 
-bool CentreIs(const terminal::DecodedFrame& f, Rgb want) {
-  return terminal::ColorDistance(f.Average(f.width / 2, f.height / 2, 6), want) <= kColorTolerance;
+bool CentreIs(const terminal::media::DecodedFrame& f, Rgb want) {
+  return terminal::media::ColorDistance(f.Average(f.width / 2, f.height / 2, 6), want) <=
+         kColorTolerance;
 }
 
 TEST(TerminalSender, RefusesBadConfigurationsWithAReason) {
-  terminal::SenderConfig c;
+  terminal::media::SenderConfig c;
   c.width = 161;
-  auto r = terminal::TerminalSender::Create(c, nullptr);
+  auto r = terminal::media::TerminalSender::Create(c, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "bad_config");
   c = {};
   c.file = "/nonexistent/clip.mkv";
-  r = terminal::TerminalSender::Create(c, nullptr);
+  r = terminal::media::TerminalSender::Create(c, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "bad_file");
   c = {};
   c.ids.audio_payload_type = c.ids.video_payload_type;
-  EXPECT_EQ(terminal::TerminalSender::Create(c, nullptr).error().code, "bad_config");
+  EXPECT_EQ(terminal::media::TerminalSender::Create(c, nullptr).error().code, "bad_config");
 }
 
 TEST(TerminalSender, ReceiverSeesItsColourAndHearsItsTone) {
   auto receiver = MakeReceiver();
-  terminal::SenderConfig c;
+  terminal::media::SenderConfig c;
   c.color = Rgb{225, 30, 30};
   c.width = 160;
   c.height = 90;
   c.video_kbps = 150;
   c.tone_hz = 440;
-  auto sender = terminal::TerminalSender::Create(
+  auto sender = terminal::media::TerminalSender::Create(
       c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
   ASSERT_TRUE(sender.ok()) << sender.error().message;
 
@@ -62,7 +63,7 @@ TEST(TerminalSender, ReceiverSeesItsColourAndHearsItsTone) {
   bool clock_drawn = false;
   for (int y = 4; y < 16 && !clock_drawn; y += 2)
     for (int x = 4; x < 40 && !clock_drawn; x += 2)
-      clock_drawn = terminal::ColorDistance(frame->Average(x, y, 2), *c.color) > 60;
+      clock_drawn = terminal::media::ColorDistance(frame->Average(x, y, 2), *c.color) > 60;
   EXPECT_TRUE(clock_drawn) << DumpFrame(*frame, "sender-clock");
 
   ASSERT_TRUE(receiver->WaitForAudio(600, Clock::now() + 10s));
@@ -81,13 +82,13 @@ TEST(TerminalSender, ReceiverSeesItsColourAndHearsItsTone) {
 
 TEST(TerminalSender, KeyframeRequestProducesAKeyframe) {
   auto receiver = MakeReceiver(false);
-  terminal::SenderConfig c;
+  terminal::media::SenderConfig c;
   c.pattern = "smpte";
   c.width = 160;
   c.height = 90;
   c.gop_frames = 1000;
   c.audio = false;
-  auto sender = terminal::TerminalSender::Create(
+  auto sender = terminal::media::TerminalSender::Create(
       c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
   ASSERT_TRUE(sender.ok()) << sender.error().message;
   ASSERT_TRUE(receiver->WaitForKeyframes(1, Clock::now() + 10s));
@@ -125,12 +126,12 @@ TEST(TerminalSender, SendsAMediaFile) {
   gst_object_unref(p);
 
   auto receiver = MakeReceiver();
-  terminal::SenderConfig c;
+  terminal::media::SenderConfig c;
   c.file = path;
   c.width = 160;
   c.height = 90;
   c.clock = false;
-  auto sender = terminal::TerminalSender::Create(
+  auto sender = terminal::media::TerminalSender::Create(
       c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
   ASSERT_TRUE(sender.ok()) << sender.error().message;
   EXPECT_NE(receiver->WaitForFrame(
@@ -152,13 +153,13 @@ TEST(TerminalSender, StatesTheColourItEncodes) {
   const Rgb red{255, 0, 0};
   {
     auto receiver = MakeReceiver(false);
-    terminal::SenderConfig c;
+    terminal::media::SenderConfig c;
     c.color = red;
     c.width = 160;
     c.height = 90;
     c.audio = false;
     c.clock = false;
-    auto sender = terminal::TerminalSender::Create(
+    auto sender = terminal::media::TerminalSender::Create(
         c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
     ASSERT_TRUE(sender.ok()) << sender.error().message;
     auto frame =
@@ -167,18 +168,19 @@ TEST(TerminalSender, StatesTheColourItEncodes) {
     EXPECT_EQ(receiver->Stats().stream_colorimetry, "bt601");
     EXPECT_EQ(receiver->Stats().decoded_colorimetry, "bt601");
     const Rgb got = frame->Average(80, 45, 8);
-    EXPECT_LE(terminal::ColorDistance(got, red), kExactColorTolerance) << terminal::FormatRgb(got);
+    EXPECT_LE(terminal::media::ColorDistance(got, red), kExactColorTolerance)
+        << terminal::media::FormatRgb(got);
   }
   const std::string path = MakeColourFile("plateau-terminal-red720.mkv", red, 1280, 720);
   {
     auto receiver = MakeReceiver(false);
-    terminal::SenderConfig c;
+    terminal::media::SenderConfig c;
     c.file = path;
     c.width = 160;
     c.height = 90;
     c.audio = false;
     c.clock = false;
-    auto sender = terminal::TerminalSender::Create(
+    auto sender = terminal::media::TerminalSender::Create(
         c, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
     ASSERT_TRUE(sender.ok()) << sender.error().message;
     auto frame =
@@ -188,15 +190,15 @@ TEST(TerminalSender, StatesTheColourItEncodes) {
     EXPECT_EQ(stats.stream_colorimetry, "bt709");
     EXPECT_EQ(stats.decoded_colorimetry, "bt709");
     const Rgb got = frame->Average(80, 45, 8);
-    EXPECT_LE(terminal::ColorDistance(got, red), kExactColorTolerance)
-        << terminal::FormatRgb(got) << " (stream states \"" << stats.stream_colorimetry
+    EXPECT_LE(terminal::media::ColorDistance(got, red), kExactColorTolerance)
+        << terminal::media::FormatRgb(got) << " (stream states \"" << stats.stream_colorimetry
         << "\", decoded as \"" << stats.decoded_colorimetry << "\")";
   }
   std::filesystem::remove(path);
 }
 
-std::shared_ptr<const terminal::EncodedClip> MakeClip(Rgb color, double seconds, int gop) {
-  terminal::ClipConfig c;
+std::shared_ptr<const terminal::media::EncodedClip> MakeClip(Rgb color, double seconds, int gop) {
+  terminal::media::ClipConfig c;
   c.color = color;
   c.width = 160;
   c.height = 90;
@@ -204,7 +206,7 @@ std::shared_ptr<const terminal::EncodedClip> MakeClip(Rgb color, double seconds,
   c.gop_frames = gop;
   c.video_kbps = 150;
   c.tone_hz = 880;
-  auto clip = terminal::EncodedClip::Generate(c);
+  auto clip = terminal::media::EncodedClip::Generate(c);
   EXPECT_TRUE(clip.ok()) << (clip.ok() ? "" : clip.error().message);
   return clip.ok() ? *clip : nullptr;
 }
@@ -220,18 +222,18 @@ TEST(TerminalReplay, ClipIsEncodedOnceWithKeyframesWhereAsked) {
   for (const auto& p : clip->packets()) audio += p.kind == MediaKind::kAudio;
   EXPECT_GE(audio, 100u);  // 20 ms Opus frames (the encoder's look-ahead may add one)
   EXPECT_LE(audio, 102u);
-  terminal::ClipConfig bad;
+  terminal::media::ClipConfig bad;
   bad.seconds = 0;
-  EXPECT_EQ(terminal::EncodedClip::Generate(bad).error().code, "bad_config");
+  EXPECT_EQ(terminal::media::EncodedClip::Generate(bad).error().code, "bad_config");
 }
 
 TEST(TerminalReplay, LoopsSeamlesslyWithItsOwnStreamIds) {
   auto clip = MakeClip(Rgb{30, 225, 30}, 1.0, 30);
   ASSERT_NE(clip, nullptr);
   auto receiver = MakeReceiver();
-  terminal::ReplayHub hub;
+  terminal::media::ReplayHub hub;
   std::atomic<uint32_t> seen_ssrc{0};
-  const auto id = hub.AddSender(clip, terminal::StreamIds{96, 111, 0x1234, 0x5678},
+  const auto id = hub.AddSender(clip, terminal::media::StreamIds{96, 111, 0x1234, 0x5678},
                                 [&](MediaKind kind, std::span<const uint8_t> rtp) {
                                   if (kind == MediaKind::kVideo)
                                     seen_ssrc = static_cast<uint32_t>(rtp[8]) << 24 | rtp[9] << 16 |
@@ -261,7 +263,7 @@ TEST(TerminalReplay, KeyframeRequestJumpsToTheNextKeyframe) {
   ASSERT_NE(clip, nullptr);
   ASSERT_EQ(clip->keyframes(), 1u);
   auto receiver = MakeReceiver(false);
-  terminal::ReplayHub hub;
+  terminal::media::ReplayHub hub;
   const auto id = hub.AddSender(
       clip, {}, [&](MediaKind, std::span<const uint8_t> rtp) { receiver->PushRtp(rtp); });
   ASSERT_TRUE(receiver->WaitForKeyframes(1, Clock::now() + 5s));

@@ -1,9 +1,9 @@
 // The terminal's value types: colours as the CLI and tests write them.
 #include <gtest/gtest.h>
 
-#include "plateau/mcu/terminal/types.hpp"
+#include "plateau/terminal/media/types.hpp"
 
-namespace plateau::mcu::terminal {
+namespace plateau::terminal::media {
 namespace {
 
 TEST(TerminalColor, ParsesTheThreeSpellings) {
@@ -24,4 +24,4 @@ TEST(TerminalColor, DistanceIsTheLargestChannelDifference) {
 }
 
 }  // namespace
-}  // namespace plateau::mcu::terminal
+}  // namespace plateau::terminal::media

@@ -16,7 +16,8 @@ const char* const kNames[] = {"西宁市", "海东市", "海北州", "黄南州"
                               "海西州", "格尔木", "大通县", "湟中区", "湟源县", "平安区", "乐都区",
                               "民和县", "互助县", "化隆县", "循化县", "门源县", "祁连县"};
 
-std::string Why(const std::string& why, const terminal::TerminalReceiver& r, const char* name) {
+std::string Why(const std::string& why, const terminal::media::TerminalReceiver& r,
+                const char* name) {
   auto frame = r.LatestFrame();
   const auto s = r.Stats();
   return why + (frame ? " (last frame: " + DumpFrame(*frame, name) + ")" : " (no frame)") +
@@ -43,7 +44,7 @@ TEST(VideoMixer, ComposesBlackFramesWithNoVenue) {
   ASSERT_NE(frame, nullptr) << Why("", rig.receiver(0), "black") << " tier packets "
                             << rig.mixer().Stats().tiers[0].packets << " composed "
                             << rig.mixer().Stats().frames_composed;
-  EXPECT_LE(terminal::ColorDistance(frame->Average(160, 90, 20), Rgb{0, 0, 0}), 20);
+  EXPECT_LE(terminal::media::ColorDistance(frame->Average(160, 90, 20), Rgb{0, 0, 0}), 20);
   EXPECT_EQ(rig.mixer().Stats().active_decoders, 0u);
   EXPECT_GE(rig.mixer().Stats().frames_composed, 15u);
   EXPECT_EQ(rig.mixer().RequestKeyframe("nope").error().code, "unknown_tier");
@@ -72,8 +73,8 @@ TEST(VideoMixer, MixHoldsEachVenuesColourWhereTheLayoutPutsIt) {
     const auto frame = rig.receiver(0).LatestFrame();
     const media::Rect r = placements[0].rect;
     const Rgb caption = frame->Average(r.x + r.width / 2, r.y + r.height - r.height / 20 - 3, 10);
-    EXPECT_GT(terminal::ColorDistance(caption, rig.ColorOf(placements[0].venue)), 60)
-        << terminal::FormatRgb(caption);
+    EXPECT_GT(terminal::media::ColorDistance(caption, rig.ColorOf(placements[0].venue)), 60)
+        << terminal::media::FormatRgb(caption);
   }
 
   // A layout change is seen within one second.
@@ -122,7 +123,7 @@ TEST(VideoMixer, EveryTierStatesItsColourAndShowsTheVenuesColours) {
   rig.AddLiveVenue("red", kNames[0], red);
   rig.AddLiveVenue("green", kNames[1], green);
   const std::string path = MakeColourFile("plateau-mixer-blue720.mkv", blue, 1280, 720);
-  terminal::SenderConfig file;
+  terminal::media::SenderConfig file;
   file.file = path;
   file.width = 160;
   file.height = 90;
@@ -153,9 +154,9 @@ TEST(VideoMixer, OnlyVisibleVenuesAreDecoded) {
   const auto colors = Palette(20);
   // One keyframe per 4 s loop: a venue made visible shows quickly only if its keyframe request
   // is answered.
-  std::vector<std::shared_ptr<const terminal::EncodedClip>> clips;
+  std::vector<std::shared_ptr<const terminal::media::EncodedClip>> clips;
   for (size_t i = 0; i < 20; ++i) {
-    terminal::ClipConfig c;
+    terminal::media::ClipConfig c;
     c.color = colors[i];
     c.width = 160;
     c.height = 90;
@@ -163,7 +164,7 @@ TEST(VideoMixer, OnlyVisibleVenuesAreDecoded) {
     c.gop_frames = 120;
     c.video_kbps = 100;
     c.audio = false;
-    auto clip = terminal::EncodedClip::Generate(c);
+    auto clip = terminal::media::EncodedClip::Generate(c);
     ASSERT_TRUE(clip.ok()) << clip.error().message;
     clips.push_back(*clip);
   }
@@ -200,7 +201,7 @@ TEST(VideoMixer, OnlyVisibleVenuesAreDecoded) {
   const auto placements = rig.mixer().Placements();
   ASSERT_EQ(placements[0].venue, "v20");
   auto frame = rig.receiver(0).WaitForFrame(
-      [&](const terminal::DecodedFrame& f) {
+      [&](const terminal::media::DecodedFrame& f) {
         return ShowsLayout(
             f, {placements[0]}, 320, 180, [&](const std::string& v) { return rig.ColorOf(v); },
             &why);

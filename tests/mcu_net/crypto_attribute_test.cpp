@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "plateau/mcu/transport/srtp_session.hpp"
+
 namespace plateau::mcu::transport {
 namespace {
 

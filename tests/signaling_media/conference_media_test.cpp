@@ -2,7 +2,7 @@
 // and in-process reference terminals that negotiate through SDES SDP: each terminal's own
 // VenueTransport (SRTP with the keys of the offer/answer exchange) sends a colour and a tone from
 // a TerminalSender and decodes what it gets with avdec_h264 / opusdec (TerminalReceiver).
-#include "plateau/signaling/conference_media.hpp"
+#include "plateau/negotiation/conference/conference_media.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "media_test_support.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/sender.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/sender.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
-#include "plateau/signaling/sdes_sdp.hpp"
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 #include "support/shared_slot.hpp"
 
 namespace plateau::signaling::testing {
@@ -27,7 +27,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace tr = plateau::mcu::transport;
-namespace term = plateau::mcu::terminal;
+namespace term = plateau::terminal::media;
 namespace conf = plateau::mcu::conference;
 
 constexpr int kTolerance = 45;  // colour distance after two encodes (as in the media suite)
@@ -536,7 +536,7 @@ TEST_F(ConferenceMediaTest, AudioOnlyAndReceiveOnlyVenuesGetWhatTheyOffered) {
 // ---- the WebRTC path, with an in-process carrier in place of webrtcbin ----
 
 // An ExternalEndpoint carrying a TerminalSender's RTP into the conference and the mix into a
-// TerminalReceiver, in memory: what signaling/webrtc's session does after DTLS-SRTP.
+// TerminalReceiver, in memory: what negotiation/webrtc's session does after DTLS-SRTP.
 class InProcessLeg final : public media::WebRtcLeg {
  public:
   InProcessLeg(conf::Conference* conference, std::string venue, term::Rgb color)

@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "media_test_support.hpp"
-#include "plateau/signaling/conference_media.hpp"
-#include "plateau/signaling/sdes_sdp.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
+#include "plateau/negotiation/conference/conference_media.hpp"
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 namespace plateau::signaling::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "plateau/signaling/conference_media.hpp"
+#include "plateau/negotiation/conference/conference_media.hpp"
 
 namespace plateau::signaling::testing {
 

@@ -1,10 +1,12 @@
-// SDES SDP (signaling/sdp): what the reference terminal offers and the server answers.
-#include "plateau/signaling/sdes_sdp.hpp"
+// SDES SDP (negotiation/sdp): what the reference terminal offers and the server answers.
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "plateau/mcu/transport/srtp_session.hpp"
 
 namespace sdp = plateau::signaling::sdp;
 namespace tr = plateau::mcu::transport;

@@ -1,15 +1,16 @@
-// The reference terminal's call logic (signaling/client TerminalCall), driven with real server
+// The reference terminal's call logic (terminal/client TerminalCall), driven with real server
 // messages (serialised and re-parsed by the strict protocol parser) and real SDES SDP.
-#include "plateau/signaling/client/terminal_call.hpp"
+#include "plateau/terminal/client/terminal_call.hpp"
 
 #include <gtest/gtest.h>
 
 #include "plateau/mcu/transport/crypto_attribute.hpp"
+#include "plateau/mcu/transport/srtp_session.hpp"
 
-namespace plateau::signaling::client {
+namespace plateau::terminal::client {
 namespace {
 
-namespace p = protocol;
+namespace p = signaling::protocol;
 using nlohmann::json;
 
 p::ServerMessage Msg(p::ServerBody body) {
@@ -23,14 +24,21 @@ p::Registered Registered(bool resumed = false) {
 }
 
 p::Joined Joined(const std::string& conference, bool resumed = false) {
-  return p::Joined{
-      conference, 1, "全省防汛工作视频会议", {p::Participant{"datong", "大通县", 1, true}},
-      "auto",     1, "2026-11-25T06:00:00Z", "2026-11-25T07:00:00Z",
-      resumed,    {},  std::nullopt};
+  return p::Joined{conference,
+                   1,
+                   "全省防汛工作视频会议",
+                   {p::Participant{"datong", "大通县", 1, true}},
+                   "auto",
+                   1,
+                   "2026-11-25T06:00:00Z",
+                   "2026-11-25T07:00:00Z",
+                   resumed,
+                   {},
+                   std::nullopt};
 }
 
-sdp::SdesDescription Description(uint16_t port) {
-  sdp::SdesDescription d;
+signaling::sdp::SdesDescription Description(uint16_t port) {
+  signaling::sdp::SdesDescription d;
   d.session_id = 7;
   d.session_version = 1;
   d.address = "127.0.0.1";
@@ -61,7 +69,7 @@ mcu::transport::CryptoAttribute InCall(TerminalCall& call) {
   auto local = Description(40000);
   call.OnLocalPrepared(local);
   auto answer = Description(50000);
-  call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(answer), "offer-1"}));
+  call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
   EXPECT_EQ(call.state(), CallState::kInCall);
   return local.crypto;
 }
@@ -115,7 +123,7 @@ TEST(TerminalCall, JoinedAsksForFreshMediaAndOffersIt) {
   const auto* sent = Sent(offered);
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->id, "offer-1");
-  auto parsed = sdp::ParseSdes(std::get<p::Offer>(sent->body).sdp);
+  auto parsed = signaling::sdp::ParseSdes(std::get<p::Offer>(sent->body).sdp);
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->port, 40000);
   EXPECT_EQ(parsed->crypto.key.material, local.crypto.key.material);
@@ -128,7 +136,8 @@ TEST(TerminalCall, TheMatchingAnswerStartsMediaWithBothKeys) {
   auto local = Description(40000);
   call.OnLocalPrepared(local);
   auto answer = Description(50000);
-  auto actions = call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(answer), "offer-1"}));
+  auto actions =
+      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
   const auto* start = Find<StartMedia>(actions);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 1);
@@ -165,7 +174,8 @@ TEST(TerminalCall, TheAnswersCryptoTagPicksTheOfferedAlternative) {
     EXPECT_LT(text.find("a=crypto:1 AEAD_AES_128_GCM"), text.find("a=crypto:2 AES_CM_128"));
     auto answer = Description(50000);
     answer.crypto = tr::MakeCryptoAttribute(c.suite, c.tag);
-    auto actions = call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(answer), "offer-1"}));
+    auto actions =
+        call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
     const auto* start = Find<StartMedia>(actions);
     if (!c.ok) {
       EXPECT_EQ(start, nullptr);
@@ -187,9 +197,11 @@ TEST(TerminalCall, AnAnswerToAnotherOfferIsIgnored) {
   call.OnServerMessage(Msg(Joined("80000001")));
   call.OnLocalPrepared(Description(40000));
   EXPECT_TRUE(
-      call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(Description(1)), "offer-7"})).empty());
+      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(Description(1)), "offer-7"}))
+          .empty());
   EXPECT_TRUE(
-      call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(Description(1)), nullptr})).empty());
+      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(Description(1)), nullptr}))
+          .empty());
   EXPECT_EQ(call.state(), CallState::kNegotiating);
 }
 
@@ -252,8 +264,8 @@ TEST(TerminalCall, AResumedSeatIsRenegotiatedWithANewOffer) {
   auto offered = call.OnLocalPrepared(Description(40000));
   ASSERT_TRUE(Sent(offered));
   EXPECT_EQ(Sent(offered)->id, "offer-2");
-  auto answer =
-      call.OnServerMessage(Msg(p::Answer{sdp::FormatSdes(Description(50002)), "offer-2"}));
+  auto answer = call.OnServerMessage(
+      Msg(p::Answer{signaling::sdp::FormatSdes(Description(50002)), "offer-2"}));
   const auto* start = Find<StartMedia>(answer);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 2);
@@ -349,18 +361,18 @@ TEST(TerminalCall, AServerOfferIsAnsweredAndRestartsMedia) {
   TerminalCall call(CallConfig{"80000001"});
   InCall(call);
   auto server = Description(50010);
-  server.SetDirection(sdp::Direction::kSendOnly);
-  auto actions = call.OnServerMessage(Msg(p::Offer{sdp::FormatSdes(server), nullptr}));
+  server.SetDirection(signaling::sdp::Direction::kSendOnly);
+  auto actions = call.OnServerMessage(Msg(p::Offer{signaling::sdp::FormatSdes(server), nullptr}));
   const auto* prepare = Find<PrepareLocal>(actions);
   ASSERT_TRUE(prepare);
   ASSERT_TRUE(prepare->remote_offer);
   auto answered = call.OnLocalPrepared(Description(40000));
   const auto* sent = Sent(answered);
   ASSERT_TRUE(sent);
-  auto answer = sdp::ParseSdes(std::get<p::Answer>(sent->body).sdp);
+  auto answer = signaling::sdp::ParseSdes(std::get<p::Answer>(sent->body).sdp);
   ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->video_direction, sdp::Direction::kRecvOnly);
-  EXPECT_EQ(answer->audio_direction, sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->video_direction, signaling::sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->audio_direction, signaling::sdp::Direction::kRecvOnly);
   const auto* start = Find<StartMedia>(answered);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 2);
@@ -378,4 +390,4 @@ TEST(TerminalCall, LeaveSaysLeaveAndEnds) {
 }
 
 }  // namespace
-}  // namespace plateau::signaling::client
+}  // namespace plateau::terminal::client

@@ -17,13 +17,13 @@
 #include "fixture.hpp"
 #include "plateau/mcu/rtp/h264.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
-#include "plateau/mcu/terminal/receiver.hpp"
-#include "plateau/mcu/terminal/sender.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/sender.hpp"
 
 namespace plateau::testing {
 namespace {
 
-namespace mt = mcu::terminal;
+namespace mt = plateau::terminal::media;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;

@@ -16,14 +16,14 @@
 #include <sstream>
 
 #include "fixture.hpp"
-#include "plateau/mcu/terminal/replay.hpp"
-#include "plateau/signaling/client/terminal_session.hpp"
+#include "plateau/terminal/client/terminal_session.hpp"
+#include "plateau/terminal/media/replay.hpp"
 
 namespace plateau::testing {
 namespace {
 
-namespace sc = signaling::client;
-namespace mt = mcu::terminal;
+namespace sc = plateau::terminal::client;
+namespace mt = plateau::terminal::media;
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;

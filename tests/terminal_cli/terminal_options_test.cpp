@@ -1,11 +1,11 @@
 // The terminal's checked command-line values: the server URL, --sample and --probe-hz.
-#include "plateau/signaling/client/terminal_options.hpp"
+#include "plateau/terminal/client/terminal_options.hpp"
 
 #include <gtest/gtest.h>
 
-#include "plateau/signaling/client/server_url.hpp"
+#include "plateau/terminal/client/server_url.hpp"
 
-namespace plateau::signaling::client {
+namespace plateau::terminal::client {
 namespace {
 
 TEST(ServerUrl, WsWithPortAndPath) {
@@ -76,4 +76,4 @@ TEST(TerminalOptions, ProbeFrequenciesAreAListOfHertz) {
 }
 
 }  // namespace
-}  // namespace plateau::signaling::client
+}  // namespace plateau::terminal::client

@@ -29,12 +29,17 @@
 #include <vector>
 
 #include "plateau/common/thread_annotations.hpp"
+#include "plateau/listener/websocket.hpp"
 #include "plateau/signaling/protocol.hpp"
 #include "plateau/signaling/seams.hpp"
 #include "plateau/signaling/serial_executor.hpp"
-#include "plateau/signaling/websocket.hpp"
 
 namespace plateau::signaling {
+
+// The listener's WebSocket interfaces, which the Switchboard implements.
+using listener::CloseCode;
+using listener::WebSocketEndpoint;
+using listener::WebSocketPeer;
 
 struct SwitchboardSettings {
   int64_t heartbeat_ms = 10'000;        // server `ping` interval, announced in `registered`

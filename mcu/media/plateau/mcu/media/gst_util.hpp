@@ -1,4 +1,4 @@
-// Small GStreamer helpers shared by mcu/media and mcu/terminal: one-time initialisation, RAII
+// Small GStreamer helpers shared by mcu/media and terminal/media: one-time initialisation, RAII
 // handles, element creation with an error that names the Debian package to install, and the
 // bus watcher that logs pipeline errors through plateau::log.
 #pragma once

@@ -8,6 +8,9 @@
 // kept as text: WSH=, FEC_ORDER=, KDR=0 and optional ("-"-prefixed) ones are accepted; the ones
 // that would weaken or change SRTP (UNENCRYPTED_SRTP, UNENCRYPTED_SRTCP, UNAUTHENTICATED_SRTP,
 // KDR=n>0, FEC_KEY=) and unknown mandatory ones are refused (RFC 4568 section 6.3).
+// A plain value library (plateau_mcu_crypto_attr: std only, no libsrtp, libsodium or Asio), so the
+// SDP library and its fuzzer stay pure C++. A fresh attribute with a random key is
+// MakeCryptoAttribute in srtp_session.hpp.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +21,7 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
-#include "plateau/mcu/transport/srtp_session.hpp"
+#include "plateau/mcu/transport/srtp_key.hpp"
 
 namespace plateau::mcu::transport {
 
@@ -38,10 +41,6 @@ Result<CryptoAttribute> ParseCryptoAttribute(std::string_view value);
 
 // Writes the attribute value, e.g. "1 AES_CM_128_HMAC_SHA1_80 inline:...".
 std::string FormatCryptoAttribute(const CryptoAttribute& attribute);
-
-// A fresh attribute with a random key (tag 1 by default).
-CryptoAttribute MakeCryptoAttribute(SrtpProfile profile = SrtpProfile::kAesCm128HmacSha1_80,
-                                    uint32_t tag = 1);
 
 // Standard base64 (RFC 4648 with padding), as used by "inline:".
 std::string Base64Encode(std::span<const uint8_t> bytes);

@@ -1,0 +1,560 @@
+#include "plateau/negotiation/conference/conference_media.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <random>
+
+#include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
+#include "plateau/negotiation/sdp/sdes_sdp.hpp"
+
+namespace plateau::signaling::media {
+namespace {
+
+namespace conf = plateau::mcu::conference;
+namespace tr = plateau::mcu::transport;
+using udp = boost::asio::ip::udp;
+
+metrics::Registry& M() {
+  return metrics::Registry::Global();
+}
+
+void CountOffer(const std::string& kind, const std::string& result) {
+  M().GetCounter("plateau_media_offers_total", "Media offers by kind (sdes, webrtc) and result",
+                 {{"kind", kind}, {"result", result}})
+      ->Inc();
+}
+
+// Answers a venue's offer exactly once, whichever path (and thread) gets there first.
+class OnceAnswer {
+ public:
+  OnceAnswer(MediaNegotiator::AnswerCallback done, std::string kind)
+      : done_(std::move(done)), kind_(std::move(kind)) {}
+  void operator()(Result<std::string> answer) {
+    if (called_.exchange(true)) return;
+    CountOffer(kind_, answer ? "answered" : answer.error().code);
+    done_(std::move(answer));
+  }
+  bool called() const { return called_.load(); }
+
+ private:
+  MediaNegotiator::AnswerCallback done_;
+  std::string kind_;
+  std::atomic<bool> called_{false};
+};
+
+uint64_t RandomSessionId() {
+  // RFC 3264 5: a numeric id that fits 63 bits.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng() >> 1;
+}
+
+Error MediaFailed(std::string message) {
+  return Error{"media_failed", std::move(message)};
+}
+
+std::string Describe(const Error& e) {
+  return e.message + " (" + e.code + ")";
+}
+
+// What the venue sends and receives, from its offer: a kind without a used m-line neither way;
+// otherwise the line's direction, seen from the venue (sendonly: it sends, gets nothing back).
+conf::VenueMedia MediaOf(const sdp::SdesDescription& offer) {
+  auto sends = [](sdp::Direction d) {
+    return d == sdp::Direction::kSendRecv || d == sdp::Direction::kSendOnly;
+  };
+  auto receives = [](sdp::Direction d) {
+    return d == sdp::Direction::kSendRecv || d == sdp::Direction::kRecvOnly;
+  };
+  conf::VenueMedia m;
+  const bool video = offer.video_payload_type.has_value();
+  const bool audio = offer.audio_payload_type.has_value();
+  m.sends_video = video && sends(offer.video_direction);
+  m.receives_video = video && receives(offer.video_direction);
+  m.sends_audio = audio && sends(offer.audio_direction);
+  m.receives_audio = audio && receives(offer.audio_direction);
+  return m;
+}
+
+std::string Describe(const sdp::SdesDescription& d) {
+  std::string out;
+  for (const auto& l : d.lines) {
+    if (!out.empty()) out += ", ";
+    out += l.media;
+    if (l.use == sdp::LineUse::kRejected) {
+      out += " rejected";
+    } else {
+      out += " " + std::string(sdp::ToString(l.use == sdp::LineUse::kVideo ? d.video_direction
+                                                                           : d.audio_direction));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// One venue in the engine, as negotiated.
+struct ConferenceMedia::Leg {
+  uint64_t epoch = 0;
+  bool held = false;
+  uint64_t session_id = RandomSessionId();  // o= of our answers; the version counts them
+  uint64_t session_version = 0;
+  std::optional<tr::SrtpKey> venue_key;  // SDES: the key the venue sends with
+  std::shared_ptr<WebRtcLeg> webrtc;     // WebRTC: the browser's leg
+  std::optional<std::string> fingerprint;
+  std::shared_ptr<std::atomic<bool>> webrtc_failed;
+};
+
+// Reached through rooms_ under mu_, then used by the negotiator calls without it: only they add
+// or remove rooms. (The analysis cannot check these fields: a Room cannot name its owner's mu_.)
+struct ConferenceMedia::Room {
+  Meeting meeting;
+  // Created at the first offer. Written with mu_ held, by the negotiator calls only; they read it
+  // without mu_, any other thread (Find) with it.
+  std::shared_ptr<conf::Conference> conference;
+  std::map<std::string, Leg> legs;  // negotiator calls only
+};
+
+Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address_v4(config.media_address, ec);
+  if (ec || address.is_unspecified() || address.is_multicast()) {
+    return Error{"bad_media_address",
+                 "the media address must be the IPv4 address of one of this server's interfaces "
+                 "(e.g. 127.0.0.1 or 10.63.0.5), not \"" +
+                     config.media_address + "\""};
+  }
+  auto known_tier = [&config](const std::string& tier) {
+    for (const auto& t : config.conference.video.tiers)
+      if (t.name == tier) return true;
+    return false;
+  };
+  if (!known_tier(config.default_tier)) {
+    return Error{"bad_tier", "the default media tier \"" + config.default_tier +
+                                 "\" is not one of the engine's output tiers"};
+  }
+  for (const auto& [profile, tier] : config.profile_tiers) {
+    if (!known_tier(tier)) {
+      return Error{"bad_tier", "profile \"" + profile + "\" uses media tier \"" + tier +
+                                   "\", which is not one of the engine's output tiers"};
+    }
+  }
+  return std::unique_ptr<ConferenceMedia>(new ConferenceMedia(std::move(config)));
+}
+
+ConferenceMedia::ConferenceMedia(ConferenceMediaConfig config) : config_(std::move(config)) {}
+
+ConferenceMedia::~ConferenceMedia() {
+  std::map<int64_t, std::unique_ptr<Room>> rooms;
+  {
+    MutexLock lock(mu_);
+    rooms.swap(rooms_);
+  }
+  for (auto& [booking, room] : rooms) {
+    CloseLegs(*room);
+    room->conference.reset();
+  }
+}
+
+void ConferenceMedia::SetWebRtcFactory(WebRtcFactory factory) {
+  webrtc_ = std::move(factory);
+}
+
+void ConferenceMedia::Attach(MediaEvents* events) {
+  events_.store(events);
+}
+
+std::string ConferenceMedia::TierFor(const std::string& profile) const {
+  auto it = config_.profile_tiers.find(profile);
+  return it != config_.profile_tiers.end() ? it->second : config_.default_tier;
+}
+
+void ConferenceMedia::ConferenceOpened(const Meeting& meeting) {
+  MutexLock lock(mu_);
+  auto& room = rooms_[meeting.booking];
+  if (!room) room = std::make_unique<Room>();
+  room->meeting = meeting;
+}
+
+void ConferenceMedia::CloseLegs(Room& room) {
+  // WebRTC legs push into the conference through a raw pointer: they stop before it goes.
+  for (auto& [venue, leg] : room.legs) {
+    if (leg.webrtc) leg.webrtc->Close();
+  }
+  room.legs.clear();
+}
+
+void ConferenceMedia::ConferenceEnded(const Meeting& meeting) {
+  std::unique_ptr<Room> room;
+  {
+    MutexLock lock(mu_);
+    auto it = rooms_.find(meeting.booking);
+    if (it == rooms_.end()) return;
+    room = std::move(it->second);
+    rooms_.erase(it);
+  }
+  const size_t venues = room->legs.size();
+  CloseLegs(*room);
+  if (room->conference) {
+    room->conference.reset();  // stops its threads; every transport closes
+    M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(-1);
+    log::Info(
+        "media.conference_stopped",
+        {{"conference", meeting.conference}, {"booking", meeting.booking}, {"venues", venues}});
+  }
+}
+
+void ConferenceMedia::PublishLayout(int64_t booking, const std::string& layout,
+                                    const std::vector<mcu::media::Placement>& placements) {
+  MediaEvents* events = events_.load();
+  if (!events) return;
+  const double w = config_.conference.video.canvas_width;
+  const double h = config_.conference.video.canvas_height;
+  std::vector<protocol::Tile> tiles;
+  tiles.reserve(placements.size());
+  for (const auto& p : placements) {
+    if (tiles.size() >= protocol::kMaxTiles) break;
+    tiles.push_back(
+        protocol::Tile{p.venue, p.rect.x / w, p.rect.y / h, p.rect.width / w, p.rect.height / h});
+  }
+  events->PublishLayout(booking, layout, std::move(tiles));
+}
+
+Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& seat) {
+  Room* found = nullptr;
+  {
+    MutexLock lock(mu_);
+    auto it = rooms_.find(seat.booking);
+    if (it == rooms_.end()) {
+      return MediaFailed("conference " + seat.conference + " is not open for media");
+    }
+    found = it->second.get();
+    if (found->conference) return found;
+  }
+  // Built without mu_: starting the engine's pipelines takes long (seconds on a loaded machine) and
+  // live control (Find, SetMuted) must not wait for it. The room cannot go meanwhile: only the
+  // negotiator calls, which come one at a time, add or remove rooms.
+  Room& room = *found;
+  conf::ConferenceConfig cc = config_.conference;
+  cc.id = room.meeting.conference;
+  cc.layout = room.meeting.layout.empty() ? "auto" : room.meeting.layout;
+  const int64_t booking = seat.booking;
+  conf::ConferenceCallbacks callbacks;
+  callbacks.on_layout = [this, booking](const std::string& layout,
+                                        const std::vector<mcu::media::Placement>& placements) {
+    PublishLayout(booking, layout, placements);
+  };
+  callbacks.on_speaker = [this, booking](const std::optional<std::string>& venue) {
+    MediaEvents* events = events_.load();
+    if (events && venue) events->PublishSpeaker(booking, *venue);
+  };
+  auto created = conf::Conference::Create(std::move(cc), std::move(callbacks));
+  if (!created) {
+    log::Error("media.conference_failed",
+               {{"conference", seat.conference}, {"error", created.error().message}});
+    return MediaFailed("the media engine could not start conference " + seat.conference + ": " +
+                       Describe(created.error()));
+  }
+  {
+    MutexLock lock(mu_);
+    room.conference = std::shared_ptr<conf::Conference>(std::move(created.value()));
+  }
+  M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(1);
+  log::Info("media.conference_started",
+            {{"conference", seat.conference}, {"booking", seat.booking}, {"layout", cc.layout}});
+  return &room;
+}
+
+void ConferenceMedia::Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done) {
+  if (sdp::IsDtlsOffer(sdp)) {
+    OfferWebRtc(seat, std::move(sdp), done);
+  } else {
+    OfferSdes(seat, sdp, done);
+  }
+}
+
+void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
+                                const AnswerCallback& done) {
+  OnceAnswer answer(done, "sdes");
+  // Parse first: a bad offer never starts an engine conference.
+  auto offer = sdp::ParseSdes(sdp);
+  if (!offer) {
+    answer(offer.error());
+    return;
+  }
+  std::optional<udp::endpoint> remote;
+  if (offer->address != "0.0.0.0") {  // 0.0.0.0: learn the address from the first packet
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address_v4(offer->address, ec);
+    if (ec) {
+      answer(Error{"bad_sdp", "the connection address " + offer->address + " is not usable"});
+      return;
+    }
+    remote = udp::endpoint(address, offer->port);
+  }
+  auto running = RunningRoom(seat);
+  if (!running) {
+    answer(running.error());
+    return;
+  }
+  Room& room = **running;
+  auto it = room.legs.find(seat.venue);
+  Leg* existing = it != room.legs.end() ? &it->second : nullptr;
+  if (existing && existing->venue_key && *existing->venue_key == offer->crypto.key) {
+    answer(Error{"bad_sdp",
+                 "the offer reuses the a=crypto key this seat already uses; a renegotiation or a "
+                 "resumed seat must offer a new key"});
+    return;
+  }
+
+  const tr::CryptoAttribute server_crypto =
+      tr::MakeCryptoAttribute(offer->crypto.key.profile, offer->crypto.tag);
+  conf::SdesEndpoint endpoint;
+  endpoint.bind_address = config_.media_address;
+  endpoint.bind_port = 0;
+  endpoint.remote = remote;
+  // The offer's address is the venue's claim: media goes there before the venue's first
+  // authenticated packet only if it is where the venue signals from (an unknown peer: never).
+  {
+    boost::system::error_code ec;
+    const auto peer = boost::asio::ip::make_address(seat.peer_address, ec);
+    endpoint.claim_trusted_address =
+        ec ? boost::asio::ip::address(boost::asio::ip::address_v4::any()) : peer;
+  }
+  endpoint.send_key = server_crypto.key;
+  endpoint.receive_key = offer->crypto.key;
+  // A kind the venue did not offer (or that was rejected) is neither sent nor received: its
+  // payload type is not used.
+  endpoint.video_payload_type =
+      offer->video_payload_type.value_or(config_.conference.video_payload_type);
+  endpoint.audio_payload_type =
+      offer->audio_payload_type.value_or(config_.conference.audio_payload_type);
+  endpoint.media = MediaOf(*offer);
+  const std::string tier = TierFor(seat.profile);
+  auto info = existing ? room.conference->ReconnectVenue(seat.venue, endpoint)
+                       : room.conference->AddVenue(
+                             conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, endpoint);
+  if (!info || !info->local) {
+    const std::string why = info ? "the engine gave no local address" : Describe(info.error());
+    log::Warn("media.sdes_failed",
+              {{"conference", seat.conference}, {"venue", seat.venue}, {"error", why}});
+    answer(MediaFailed("conference " + seat.conference + " could not take the media of " +
+                       seat.venue + ": " + why));
+    return;
+  }
+  Leg& leg = room.legs[seat.venue];
+  std::shared_ptr<WebRtcLeg> previous = std::move(leg.webrtc);
+  leg.webrtc.reset();
+  leg.fingerprint.reset();
+  leg.webrtc_failed.reset();
+  leg.epoch = seat.epoch;
+  leg.held = false;
+  leg.venue_key = offer->crypto.key;
+  ++leg.session_version;
+  if (previous) previous->Close();  // the venue moved from WebRTC to SDES
+
+  // RFC 3264 6: the offer's m-lines in order, the unusable ones with port 0.
+  sdp::SdesDescription a = sdp::AnswerTo(*offer);
+  a.session_id = leg.session_id;
+  a.session_version = leg.session_version;
+  a.address = config_.media_address;
+  a.port = info->local->port();
+  a.crypto = server_crypto;
+  for (const auto& l : offer->lines) {
+    if (l.use != sdp::LineUse::kRejected) continue;
+    log::Info("media.sdes_line_rejected", {{"conference", seat.conference},
+                                           {"venue", seat.venue},
+                                           {"media", l.media},
+                                           {"mid", l.mid},
+                                           {"reason", l.reason}});
+  }
+  log::Info("media.sdes_answered",
+            {{"conference", seat.conference},
+             {"venue", seat.venue},
+             {"tier", info->tier},
+             {"media", Describe(*offer)},
+             {"reconnect", existing != nullptr},
+             {"local", config_.media_address + ":" + std::to_string(a.port)},
+             {"remote", remote ? offer->address + ":" + std::to_string(offer->port)
+                               : std::string("latched")}});
+  answer(sdp::FormatSdes(a));
+}
+
+void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
+                                  const AnswerCallback& done) {
+  auto answer = std::make_shared<OnceAnswer>(done, "webrtc");
+  if (!webrtc_) {
+    (*answer)(Error{"media_unavailable",
+                    "WebRTC is not enabled on this server: browser (DTLS-SRTP) offers cannot be "
+                    "answered; SDES offers (RTP/SAVP with a=crypto) can"});
+    return;
+  }
+  if (sdp.size() > protocol::kMaxSdpBytes) {
+    (*answer)(Error{"bad_sdp", "the offer is larger than " +
+                                   std::to_string(protocol::kMaxSdpBytes) + " bytes"});
+    return;
+  }
+  auto running = RunningRoom(seat);
+  if (!running) {
+    (*answer)(running.error());
+    return;
+  }
+  Room& room = **running;
+  const std::optional<std::string> fingerprint = sdp::DtlsFingerprint(sdp);
+  auto it = room.legs.find(seat.venue);
+  Leg* existing = it != room.legs.end() ? &it->second : nullptr;
+  // An answer that reports an error marks the leg failed: the next offer starts a new one.
+  auto forwarder = [answer](std::shared_ptr<std::atomic<bool>> failed) {
+    return [answer, failed](Result<std::string> a) {
+      if (!a) failed->store(true);
+      (*answer)(std::move(a));
+    };
+  };
+
+  // The same browser (same DTLS fingerprint, leg alive): an ICE restart on the same session.
+  if (existing && existing->webrtc && existing->webrtc_failed && !existing->webrtc_failed->load() &&
+      fingerprint && existing->fingerprint == fingerprint) {
+    existing->epoch = seat.epoch;
+    existing->held = false;
+    log::Info("media.webrtc_renegotiate", {{"conference", seat.conference}, {"venue", seat.venue}});
+    existing->webrtc->Renegotiate(std::move(sdp), forwarder(existing->webrtc_failed));
+    return;
+  }
+
+  auto failed = std::make_shared<std::atomic<bool>>(false);
+  WebRtcLegCallbacks callbacks;
+  callbacks.on_candidate = [this, seat](std::optional<protocol::IceCandidate> candidate) {
+    if (MediaEvents* events = events_.load()) events->SendCandidate(seat, std::move(candidate));
+  };
+  callbacks.on_failed = [failed, seat](const std::string& reason) {
+    failed->store(true);
+    log::Warn("media.webrtc_failed",
+              {{"conference", seat.conference}, {"venue", seat.venue}, {"reason", reason}});
+  };
+  auto created = webrtc_(room.conference.get(), seat.venue, std::move(sdp), std::move(callbacks),
+                         forwarder(failed));
+  if (!created) {
+    Error e = created.error();
+    if (e.code != "bad_sdp" && e.code != "media_failed") {
+      e = MediaFailed("the WebRTC session could not start: " + Describe(e));
+    }
+    (*answer)(std::move(e));
+    return;
+  }
+  std::shared_ptr<WebRtcLeg> leg_ptr = std::move(created.value());
+  const std::string tier = TierFor(seat.profile);
+  auto info = existing ? room.conference->ReconnectVenue(seat.venue, leg_ptr)
+                       : room.conference->AddVenue(
+                             conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, leg_ptr);
+  if (!info) {
+    leg_ptr->Close();
+    log::Warn("media.webrtc_add_failed", {{"conference", seat.conference},
+                                          {"venue", seat.venue},
+                                          {"error", Describe(info.error())},
+                                          {"answered", answer->called()}});
+    (*answer)(MediaFailed("conference " + seat.conference + " could not take the media of " +
+                          seat.venue + ": " + Describe(info.error())));
+    return;
+  }
+  Leg& leg = room.legs[seat.venue];
+  std::shared_ptr<WebRtcLeg> previous = std::move(leg.webrtc);
+  leg.webrtc = leg_ptr;
+  leg.fingerprint = fingerprint;
+  leg.webrtc_failed = failed;
+  leg.venue_key.reset();
+  leg.epoch = seat.epoch;
+  leg.held = false;
+  if (previous) previous->Close();  // replaced by ReconnectVenue: the engine no longer uses it
+  log::Info("media.webrtc_added", {{"conference", seat.conference},
+                                   {"venue", seat.venue},
+                                   {"tier", info->tier},
+                                   {"reconnect", existing != nullptr}});
+}
+
+Status ConferenceMedia::Answer(const MediaSeat& seat, std::string) {
+  return Error{"bad_sdp", "the server has sent no offer to " + seat.venue +
+                              ": an answer is only expected after a server offer"};
+}
+
+Status ConferenceMedia::Candidate(const MediaSeat& seat,
+                                  std::optional<protocol::IceCandidate> candidate) {
+  Room* room = nullptr;
+  {
+    MutexLock lock(mu_);
+    auto it = rooms_.find(seat.booking);
+    if (it != rooms_.end()) room = it->second.get();
+  }
+  Leg* leg = nullptr;
+  if (room) {
+    auto it = room->legs.find(seat.venue);
+    if (it != room->legs.end()) leg = &it->second;
+  }
+  if (!leg) {
+    return Error{"bad_candidate", "no media session for this seat yet: send an offer first"};
+  }
+  if (leg->webrtc) return leg->webrtc->AddRemoteCandidate(candidate);
+  if (!candidate) return Status::Ok();  // end of (no) candidates
+  return Error{"bad_candidate",
+               "this seat's media is SDES (RTP/SAVP with a=crypto): ICE candidates are not used"};
+}
+
+void ConferenceMedia::SeatHeld(const MediaSeat& seat) {
+  MutexLock lock(mu_);
+  auto it = rooms_.find(seat.booking);
+  if (it == rooms_.end()) return;
+  auto leg = it->second->legs.find(seat.venue);
+  if (leg == it->second->legs.end()) return;
+  // The venue keeps its tile and place; its carrier stays until the resumed offer replaces it.
+  leg->second.held = true;
+  log::Info("media.seat_held", {{"conference", seat.conference}, {"venue", seat.venue}});
+}
+
+void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
+  Room* room = nullptr;
+  std::shared_ptr<conf::Conference> conference;
+  {
+    MutexLock lock(mu_);
+    auto it = rooms_.find(seat.booking);
+    if (it == rooms_.end()) return;
+    room = it->second.get();
+    conference = room->conference;
+  }
+  auto it = room->legs.find(seat.venue);
+  if (it == room->legs.end()) return;
+  if (it->second.epoch != seat.epoch) {
+    log::Warn("media.stale_release", {{"conference", seat.conference},
+                                      {"venue", seat.venue},
+                                      {"epoch", seat.epoch},
+                                      {"current", it->second.epoch}});
+    return;
+  }
+  std::shared_ptr<WebRtcLeg> webrtc = std::move(it->second.webrtc);
+  room->legs.erase(it);
+  if (conference) {
+    if (Status st = conference->RemoveVenue(seat.venue); !st) {
+      log::Warn("media.remove_failed", {{"conference", seat.conference},
+                                        {"venue", seat.venue},
+                                        {"error", Describe(st.error())}});
+    }
+  }
+  if (webrtc) webrtc->Close();
+  log::Info("media.seat_released", {{"conference", seat.conference}, {"venue", seat.venue}});
+}
+
+std::shared_ptr<mcu::conference::Conference> ConferenceMedia::Find(int64_t booking) const {
+  MutexLock lock(mu_);
+  auto it = rooms_.find(booking);
+  return it == rooms_.end() ? nullptr : it->second->conference;
+}
+
+Status ConferenceMedia::SetMuted(int64_t booking, const std::string& venue, bool muted) {
+  auto conference = Find(booking);
+  if (!conference) {
+    return Error{"not_running", "no media runs for booking " + std::to_string(booking)};
+  }
+  if (Status st = conference->SetMuted(venue, muted); !st) return st;
+  if (MediaEvents* events = events_.load()) events->PublishMuted(booking, venue, muted);
+  return Status::Ok();
+}
+
+}  // namespace plateau::signaling::media
