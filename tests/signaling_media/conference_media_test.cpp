@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "media_test_support.hpp"
-#include "plateau/terminal/media/receiver.hpp"
-#include "plateau/terminal/media/sender.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
+#include "plateau/terminal/media/receiver.hpp"
+#include "plateau/terminal/media/sender.hpp"
 #include "support/shared_slot.hpp"
 
 namespace plateau::signaling::testing {
