@@ -330,6 +330,8 @@ const conf::VenueStats* FindVenue(const conf::ConferenceStats& s, const std::str
     if (v.id == id) return &v;
   return nullptr;
 }
+// The result points into `s`: a temporary would leave it dangling (ASan caught one).
+const conf::VenueStats* FindVenue(conf::ConferenceStats&& s, const std::string& id) = delete;
 
 TEST_F(ConferenceMediaTest, SdesTerminalsNegotiateSeeAndHearEachOtherResumeAndLeave) {
   const Meeting meeting = TestMeeting(41, "hd-8m");
@@ -375,7 +377,8 @@ TEST_F(ConferenceMediaTest, SdesTerminalsNegotiateSeeAndHearEachOtherResumeAndLe
 
   // Operator mute through the live-control seam reaches the engine and the venues.
   ASSERT_TRUE(media_->SetMuted(meeting.booking, "huangzhong", true));
-  EXPECT_TRUE(FindVenue(conference->Stats(), "huangzhong")->muted);
+  stats = conference->Stats();
+  EXPECT_TRUE(FindVenue(stats, "huangzhong")->muted);
   ASSERT_EQ(events_.Muted().size(), 1u);
   EXPECT_EQ(events_.Muted()[0].venue, "huangzhong");
   ASSERT_TRUE(media_->SetMuted(meeting.booking, "huangzhong", false));
@@ -529,7 +532,8 @@ TEST_F(ConferenceMediaTest, AudioOnlyAndReceiveOnlyVenuesGetWhatTheyOffered) {
   ASSERT_TRUE(SeesEveryTile(*a, {"datong", "huangzhong", "menyuan"}, seen_a));
   ASSERT_TRUE(SeesEveryTile(*c, {"datong", "huangzhong", "menyuan"}, seen_c));
   EXPECT_EQ(events_.LatestLayout()->layout, "2x2");
-  EXPECT_TRUE(FindVenue(conference->Stats(), "menyuan")->media.sends_video);
+  const auto menyuan_stats = conference->Stats();
+  EXPECT_TRUE(FindVenue(menyuan_stats, "menyuan")->media.sends_video);
   media_->ConferenceEnded(meeting);
 }
 
@@ -649,7 +653,8 @@ TEST_F(ConferenceMediaTest, BrowserOffersGoToTheWebRtcFactoryAndItsLegCarriesThe
   // The leg is the venue's carrier: its video reaches the mixer, the mix comes back to it.
   auto conference = media_->Find(meeting.booking);
   ASSERT_NE(conference, nullptr);
-  auto* v = FindVenue(conference->Stats(), "datong");
+  const auto stats = conference->Stats();
+  auto* v = FindVenue(stats, "datong");
   ASSERT_NE(v, nullptr);
   EXPECT_TRUE(v->external);
   EXPECT_EQ(v->tier, "2m");
