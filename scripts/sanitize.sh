@@ -3,7 +3,7 @@
 # threads are under it (the test command runs both; see README):
 #   asan  clang ASan+UBSan (build-asan, which also holds the fuzz targets): unit, integration and
 #         media suites, leak detection on;
-#   tsan  clang ThreadSanitizer (build-tsan): the same suites.
+#   tsan  clang ThreadSanitizer (build-tsan): the threaded suites (listed below).
 # Not run under either: terminal_load (65 terminals for a minute: a capacity test, meaningless at a
 # sanitizer's 5-15x slowdown; its code paths are the media suites'), browser_terminal (Chromium is
 # not instrumented; the server side of WebRTC is covered by webrtc_session and mixed_venues) and
@@ -25,9 +25,16 @@ cd "$(dirname "$0")/.."
 kind=${1:?usage: sanitize.sh asan|tsan [meson test args...]}
 shift
 san=$PWD/tests/sanitizers
+# The threaded suites TSan runs: everything with more than one thread of ours (the engine, the
+# transport, the listener, the Switchboard and its media executor, WebRTC legs, the terminals).
+# The single-threaded unit suites (domain, parsers, layouts, packetizers) gain nothing from TSan
+# and are not even built in its tree; ASan runs them all.
+tsan_tests=(integration scheduler_service_api srtp_shared_kernel mcu_net_integration mcu_audio
+  mcu_media mcu_conference signaling_unit signaling_integration signaling_media
+  terminal_cli_integration terminal_cli_media terminal_cli_file webrtc_session mixed_venues)
 case "$kind" in
   asan)
-    bash scripts/build.sh build-asan asan || exit 1
+    bash scripts/build.sh build-asan asan || exit 1  # everything: the fuzz targets run from it too
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0
     export LSAN_OPTIONS=suppressions=$san/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$san/ubsan.supp
@@ -35,7 +42,7 @@ case "$kind" in
     export PLATEAU_TEST_SLACK=3  # tests/support/slack.hpp
     ;;
   tsan)
-    bash scripts/build.sh build-tsan tsan || exit 1
+    BUILD_TARGETS=plateau/plateau bash scripts/build.sh build-tsan tsan || exit 1
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 ignore_noninstrumented_modules=1 suppressions=$san/tsan.supp"
     mult=5
     export PLATEAU_TEST_SLACK=5
@@ -43,12 +50,30 @@ case "$kind" in
   *) echo "sanitize.sh: unknown kind $kind (asan|tsan)" >&2; exit 2 ;;
 esac
 export G_SLICE=always-malloc
+dir=build-$kind
 if [ $# -eq 0 ]; then
-  # Every test of the tree but the three named above.
-  mapfile -t tests < <(meson test -C "build-$kind" --list --no-rebuild 2>/dev/null |
-    awk -F' / ' '{print $2}' | grep -vxE 'terminal_load|browser_terminal|bench_smoke')
-  [ ${#tests[@]} -gt 0 ] || { echo "sanitize.sh: no tests listed in build-$kind" >&2; exit 1; }
-  set -- "${tests[@]}"
+  if [ "$kind" = tsan ]; then
+    set -- "${tsan_tests[@]}"
+  else
+    # Every test of the tree but the three named above.
+    mapfile -t tests < <(meson test -C "$dir" --list --no-rebuild 2>/dev/null |
+      awk -F' / ' '{print $2}' | grep -vxE 'terminal_load|browser_terminal|bench_smoke')
+    [ ${#tests[@]} -gt 0 ] || { echo "sanitize.sh: no tests listed in $dir" >&2; exit 1; }
+    set -- "${tests[@]}"
+  fi
 fi
-exec meson test -C "build-$kind" --print-errorlogs --num-processes 1 \
+if [ "$kind" = tsan ]; then
+  # Build just the executables of the tests asked for (meson test --no-rebuild below).
+  targets=$(meson introspect "$dir" --tests | python3 -c '
+import json, os, sys
+want = set(sys.argv[2:])
+root = os.path.realpath(sys.argv[1])
+for t in json.load(sys.stdin):
+    exe = os.path.realpath(t["cmd"][0])
+    if t["name"] in want and exe.startswith(root + "/"):
+        print(os.path.relpath(exe, root))
+' "$dir" "$@")
+  BUILD_TARGETS="$targets" bash scripts/build.sh "$dir" tsan || exit 1
+fi
+exec meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 1 \
   --timeout-multiplier "$mult" "$@"

@@ -4,7 +4,7 @@
 #      conference for a minute);
 #   2. the unit, integration and media suites again under ASan+UBSan (clang, leak detection on),
 #      then every fuzz target for a bounded time from the same tree (libFuzzer);
-#   3. the same suites under ThreadSanitizer (clang).
+#   3. the threaded suites under ThreadSanitizer (clang).
 # The sanitizer runs are scripts/sanitize.sh; suppressions with reasons are in tests/sanitizers/.
 # Prints each step's time (min:s) and "N passed, N failed" at the end; exits non-zero if anything failed.
 set -uo pipefail
@@ -38,7 +38,7 @@ step "build (release)" bash scripts/build.sh build release
 step "tests (release)" meson test -C build --print-errorlogs --num-processes 1
 step "asan+ubsan (build, unit/integration/media)" bash scripts/sanitize.sh asan
 step "fuzz (bounded, asan tree)" bash scripts/fuzz.sh build-asan "${PLATEAU_FUZZ_SECONDS:-15}"
-step "tsan (build, unit/integration/media)" bash scripts/sanitize.sh tsan
+step "tsan (build, threaded suites)" bash scripts/sanitize.sh tsan
 
 printf '%s\n' "${timings[@]}"
 echo "$passed passed, $failed failed"
