@@ -37,7 +37,7 @@ step() {
 step "build (release)" bash scripts/build.sh build release
 step "tests (release)" meson test -C build --print-errorlogs --num-processes 1
 step "asan+ubsan (build, unit/integration/media)" bash scripts/sanitize.sh asan
-step "fuzz (bounded, asan tree)" bash scripts/fuzz.sh build-asan "${PLATEAU_FUZZ_SECONDS:-15}"
+step "fuzz (bounded, asan tree)" bash scripts/fuzz.sh build-asan "${PLATEAU_FUZZ_SECONDS:-10}"
 step "tsan (build, threaded suites)" bash scripts/sanitize.sh tsan
 
 printf '%s\n' "${timings[@]}"
