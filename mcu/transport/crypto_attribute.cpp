@@ -1,5 +1,7 @@
 #include "plateau/mcu/transport/crypto_attribute.hpp"
 
+#include <sodium.h>
+
 #include <charconv>
 
 namespace plateau::mcu::transport {
@@ -91,65 +93,24 @@ Status CheckSessionParam(std::string_view p) {
 }  // namespace
 
 std::string Base64Encode(std::span<const uint8_t> bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t v = uint32_t{bytes[i]} << 16;
-    if (rest == 2) v |= uint32_t{bytes[i + 1]} << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 
-// Strict RFC 4648 section 4: whole quanta, "=" padding only at the end, unused bits zero (as
-// libsodium's decoder, which this replaces so that the attribute needs no outside library).
+// Strict: the whole text must be base64 (libsodium's decoder stops at the first other byte).
 std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text) {
-  auto value = [](char ch) -> int {
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-  };
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::vector<uint8_t> out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    const size_t pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=') : 0;
-    uint32_t v = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      const int d = k < 4 - pad ? value(text[i + k]) : 0;
-      if (d < 0) return std::nullopt;
-      v = (v << 6) | static_cast<uint32_t>(d);
-    }
-    out.push_back(static_cast<uint8_t>(v >> 16));
-    if (pad == 2) {
-      if ((v & 0xffff) != 0) return std::nullopt;
-      break;
-    }
-    out.push_back(static_cast<uint8_t>(v >> 8));
-    if (pad == 1) {
-      if ((v & 0xff) != 0) return std::nullopt;
-      break;
-    }
-    out.push_back(static_cast<uint8_t>(v));
+  std::vector<uint8_t> out(text.size() / 4 * 3 + 3);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
   }
+  if (end != text.data() + text.size()) return std::nullopt;
+  out.resize(len);
   return out;
 }
 
