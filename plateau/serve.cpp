@@ -139,26 +139,27 @@ int RunServe(const ServeOptions& options) {
   signaling::SystemClock signaling_clock;
   signaling::BookingVenueAuthenticator venue_auth(bookings);
   signaling::BookingConferenceDirectory conferences(bookings);
-  signaling::media::ConferenceMediaConfig media_config;
+  negotiation::conference::ConferenceMediaConfig media_config;
   media_config.media_address = options.media_address;
   for (const auto& profile : config->profiles) {
     media_config.profile_tiers[profile.id] = profile.tier;  // [[profile]] tier: "8m", "2m"
   }
-  auto conference_media = signaling::media::ConferenceMedia::Create(media_config);
+  auto conference_media = negotiation::conference::ConferenceMedia::Create(media_config);
   if (!conference_media) {
     std::cerr << "plateau: --media-address: " << conference_media.error().message << "\n";
     return 2;
   }
-  signaling::media::ConferenceMedia& media = **conference_media;
+  negotiation::conference::ConferenceMedia& media = **conference_media;
   // Browsers (DTLS offers): one webrtcbin per venue, ICE candidates only on the media address.
-  signaling::webrtc::WebRtcConfig webrtc_config;
+  negotiation::webrtc::WebRtcConfig webrtc_config;
   webrtc_config.ice_addresses = {options.media_address};
   webrtc_config.conference_video_payload_type = media_config.conference.video_payload_type;
   webrtc_config.conference_audio_payload_type = media_config.conference.audio_payload_type;
   media.SetWebRtcFactory([webrtc_config](mcu::conference::Conference* conference, std::string venue,
-                                         std::string offer, signaling::media::WebRtcLegCallbacks cb,
+                                         std::string offer,
+                                         negotiation::conference::WebRtcLegCallbacks cb,
                                          signaling::MediaNegotiator::AnswerCallback done) {
-    return signaling::media::AdaptWebRtcSession(signaling::webrtc::WebRtcSession::Create(
+    return negotiation::conference::AdaptWebRtcSession(negotiation::webrtc::WebRtcSession::Create(
         webrtc_config, conference, std::move(venue), std::move(offer),
         {std::move(cb.on_candidate), std::move(cb.on_failed)}, std::move(done)));
   });

@@ -59,7 +59,7 @@ std::string Seconds(int64_t ms) {
 struct Switchboard::Connection {
   // Weak: the transport session owns the Switchboard (its endpoint), not the other way round, so a
   // connection that never reports its close (io stopped at shutdown) cannot form a cycle.
-  std::weak_ptr<WebSocketPeer> peer;
+  std::weak_ptr<listener::WebSocketPeer> peer;
   std::string remote;
   int64_t connected_ms = 0;
   int64_t last_rx_ms = 0;
@@ -139,7 +139,7 @@ void Switchboard::WaitForMedia() {
 
 // ---- helpers (mu_ held) ----
 
-Switchboard::Connection* Switchboard::FindConnection(WebSocketPeer* peer) {
+Switchboard::Connection* Switchboard::FindConnection(listener::WebSocketPeer* peer) {
   auto it = connections_.find(peer);
   return it == connections_.end() ? nullptr : it->second.get();
 }
@@ -156,7 +156,8 @@ void Switchboard::SendError(Connection& c, const std::string& code, const std::s
   Send(c, p::ErrorMessage{code, message, ref, field});
 }
 
-void Switchboard::CloseConnection(Connection& c, CloseCode code, const std::string& reason) {
+void Switchboard::CloseConnection(Connection& c, listener::CloseCode code,
+                                  const std::string& reason) {
   if (c.closing) return;
   c.closing = true;
   log::Info("signaling.closing", {{"remote", c.remote},
@@ -222,7 +223,7 @@ void Switchboard::QueueMedia(std::function<void(MediaNegotiator&)> call) {
 
 // ---- transport events ----
 
-void Switchboard::OnOpen(const std::shared_ptr<WebSocketPeer>& peer) {
+void Switchboard::OnOpen(const std::shared_ptr<listener::WebSocketPeer>& peer) {
   {
     MutexLock lock(mu_);
     auto c = std::make_unique<Connection>();
@@ -236,7 +237,7 @@ void Switchboard::OnOpen(const std::shared_ptr<WebSocketPeer>& peer) {
   }
 }
 
-void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
+void Switchboard::OnClose(const std::shared_ptr<listener::WebSocketPeer>& peer) {
   {
     MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
@@ -264,7 +265,8 @@ void Switchboard::OnClose(const std::shared_ptr<WebSocketPeer>& peer) {
   }
 }
 
-void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) {
+void Switchboard::OnText(const std::shared_ptr<listener::WebSocketPeer>& peer,
+                         std::string_view text) {
   auto parsed = p::ParseClientMessage(text);
   std::optional<p::Hello> hello;
   json hello_id;
@@ -283,7 +285,7 @@ void Switchboard::OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string
                 "more than " + std::to_string(static_cast<int>(settings_.message_rate)) +
                     " messages per second; closing",
                 parsed ? parsed.value().id : json(nullptr));
-      CloseConnection(*c, CloseCode::kPolicy, "message rate limit exceeded");
+      CloseConnection(*c, listener::CloseCode::kPolicy, "message rate limit exceeded");
       return;
     }
     if (!parsed) {
@@ -387,7 +389,7 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
               {{"venue", hello.venue}, {"remote", c.remote}, {"failures", c.failed_hellos}});
     SendError(c, "unauthorized", "unknown venue or wrong token", id);
     if (c.failed_hellos >= settings_.max_failed_hellos)
-      CloseConnection(c, CloseCode::kPolicy, "too many failed hellos");
+      CloseConnection(c, listener::CloseCode::kPolicy, "too many failed hellos");
     return;
   }
   const int64_t now = clock_.NowMs();
@@ -399,7 +401,7 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
     Connection& old = *existing->conn;
     SendError(old, "replaced", "another connection registered as this venue", nullptr);
     old.venue.clear();
-    CloseConnection(old, CloseCode::kPolicy, "replaced by a new connection");
+    CloseConnection(old, listener::CloseCode::kPolicy, "replaced by a new connection");
     existing->conn = nullptr;
     existing->dropped_ms = now;
   }
@@ -765,9 +767,9 @@ void Switchboard::Tick() {
         now - c->connected_ms >= settings_.hello_timeout_ms) {
       SendError(*c, "hello_timeout",
                 "no successful hello within " + Seconds(settings_.hello_timeout_ms), nullptr);
-      CloseConnection(*c, CloseCode::kPolicy, "no hello in time");
+      CloseConnection(*c, listener::CloseCode::kPolicy, "no hello in time");
     } else if (now - c->last_rx_ms >= settings_.idle_timeout_ms) {
-      CloseConnection(*c, CloseCode::kGoingAway, "idle timeout");
+      CloseConnection(*c, listener::CloseCode::kGoingAway, "idle timeout");
     } else if (!c->venue.empty() && now - c->last_ping_ms >= settings_.heartbeat_ms) {
       c->last_ping_ms = now;
       Send(*c, p::Ping{now});
@@ -851,7 +853,7 @@ void Switchboard::RevokeVenue(VenueState& v) {
               "new token",
               nullptr);
     c.venue.clear();
-    CloseConnection(c, CloseCode::kPolicy, "venue token revoked");
+    CloseConnection(c, listener::CloseCode::kPolicy, "venue token revoked");
   }
   const std::string venue = v.identity.venue;
   venues_.erase(venue);  // last: v is gone after this

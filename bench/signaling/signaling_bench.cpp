@@ -225,8 +225,8 @@ json RunMode(const std::string& mode, const Options& o, sch::BookingService& boo
   sig::BookingVenueAuthenticator auth(bookings);
   sig::BookingConferenceDirectory directory(bookings);
   sig::AdmittedVenues admitted;
-  sig::media::ConferenceMediaConfig mc;
-  auto media = sig::media::ConferenceMedia::Create(mc);
+  plateau::negotiation::conference::ConferenceMediaConfig mc;
+  auto media = plateau::negotiation::conference::ConferenceMedia::Create(mc);
   if (!media) throw std::runtime_error(media.error().message);
   OnListenerThread on_listener(**media, io);
   sig::MediaNegotiator& negotiator =

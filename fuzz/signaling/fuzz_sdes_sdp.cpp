@@ -8,7 +8,7 @@
 
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
-namespace sdp = plateau::signaling::sdp;
+namespace sdp = plateau::negotiation::sdp;
 
 namespace {
 

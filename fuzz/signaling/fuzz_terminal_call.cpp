@@ -12,7 +12,7 @@
 
 namespace p = plateau::signaling::protocol;
 namespace sc = plateau::terminal::client;
-namespace sdp = plateau::signaling::sdp;
+namespace sdp = plateau::negotiation::sdp;
 
 namespace {
 

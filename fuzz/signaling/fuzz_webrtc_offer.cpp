@@ -7,7 +7,7 @@
 
 #include "plateau/negotiation/webrtc/webrtc_offer.hpp"
 
-namespace webrtc = plateau::signaling::webrtc;
+namespace webrtc = plateau::negotiation::webrtc;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -8,7 +8,15 @@
 #include "plateau/common/metrics.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
-namespace plateau::signaling::media {
+namespace plateau::negotiation::conference {
+
+// The signaling seams this negotiator implements.
+using signaling::MediaEvents;
+using signaling::MediaNegotiator;
+using signaling::MediaSeat;
+using signaling::Meeting;
+namespace protocol = signaling::protocol;
+
 namespace {
 
 namespace conf = plateau::mcu::conference;
@@ -557,4 +565,4 @@ Status ConferenceMedia::SetMuted(int64_t booking, const std::string& venue, bool
   return Status::Ok();
 }
 
-}  // namespace plateau::signaling::media
+}  // namespace plateau::negotiation::conference

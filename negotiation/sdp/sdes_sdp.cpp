@@ -4,7 +4,7 @@
 #include <charconv>
 #include <map>
 
-namespace plateau::signaling::sdp {
+namespace plateau::negotiation::sdp {
 namespace {
 
 namespace tr = plateau::mcu::transport;
@@ -757,4 +757,4 @@ std::optional<std::string> DtlsFingerprint(std::string_view sdp) {
   return out;
 }
 
-}  // namespace plateau::signaling::sdp
+}  // namespace plateau::negotiation::sdp

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <memory>
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
 namespace {
 
 struct SdpMessageFree {
@@ -268,4 +268,4 @@ Result<OfferSummary> AnalyzeOffer(std::string_view sdp) {
   return out;
 }
 
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

@@ -31,7 +31,10 @@
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/negotiation/webrtc/webrtc_offer.hpp"
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
+
+namespace protocol = signaling::protocol;
+
 namespace {
 
 using mcu::conference::MediaKind;
@@ -997,4 +1000,4 @@ Result<std::shared_ptr<WebRtcSession>> WebRtcSession::Create(
   return std::shared_ptr<WebRtcSession>(session);
 }
 
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

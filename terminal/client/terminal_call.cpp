@@ -160,7 +160,7 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
         } else if constexpr (std::is_same_v<T, p::Answer>) {
           if (!offered_ || offer_id_.empty() || m.ref != json(offer_id_)) return;  // stale
           ++snap_.answers;
-          auto remote = signaling::sdp::ParseSdes(m.sdp);
+          auto remote = negotiation::sdp::ParseSdes(m.sdp);
           if (!remote) {
             return Fail(Error{"bad_answer", "the server's answer is not usable SDES SDP: " +
                                                 remote.error().message},
@@ -171,7 +171,7 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
           }
           // RFC 4568 7.1.2: the answer's a=crypto tag names the offered alternative it took, and
           // must carry the same suite; that alternative's key is what we send with.
-          signaling::sdp::SdesDescription local = *offered_;
+          negotiation::sdp::SdesDescription local = *offered_;
           const auto& answered = remote->crypto;
           std::optional<mcu::transport::CryptoAttribute> chosen;
           if (local.crypto.tag == answered.tag) chosen = local.crypto;
@@ -192,7 +192,7 @@ std::vector<CallAction> TerminalCall::OnServerMessage(const p::ServerMessage& me
           out.push_back(StartMedia{std::move(local), *remote, ++snap_.generation});
         } else if constexpr (std::is_same_v<T, p::Offer>) {
           if (!seated_) return;
-          auto remote = signaling::sdp::ParseSdes(m.sdp);
+          auto remote = negotiation::sdp::ParseSdes(m.sdp);
           if (!remote) {
             ++snap_.server_errors;
             snap_.last_error = "bad_sdp: " + remote.error().message;
@@ -226,18 +226,18 @@ std::vector<CallAction> TerminalCall::OnDisconnected() {
   return {};
 }
 
-std::vector<CallAction> TerminalCall::OnLocalPrepared(signaling::sdp::SdesDescription local) {
+std::vector<CallAction> TerminalCall::OnLocalPrepared(negotiation::sdp::SdesDescription local) {
   std::vector<CallAction> out;
   if (Done() || !preparing_ || !seated_) return out;
   preparing_ = false;
   if (pending_remote_offer_) {
     // Answering the server's offer: our answer goes out and media restarts at once.
-    signaling::sdp::SdesDescription remote = *pending_remote_offer_;
+    negotiation::sdp::SdesDescription remote = *pending_remote_offer_;
     pending_remote_offer_.reset();
-    local.video_direction = signaling::sdp::AnswerDirection(remote.video_direction);
-    local.audio_direction = signaling::sdp::AnswerDirection(remote.audio_direction);
+    local.video_direction = negotiation::sdp::AnswerDirection(remote.video_direction);
+    local.audio_direction = negotiation::sdp::AnswerDirection(remote.audio_direction);
     out.push_back(SendMessage{
-        p::ClientMessage{nullptr, p::Answer{signaling::sdp::FormatSdes(local), nullptr}}});
+        p::ClientMessage{nullptr, p::Answer{negotiation::sdp::FormatSdes(local), nullptr}}});
     snap_.state = CallState::kInCall;
     out.push_back(StartMedia{std::move(local), std::move(remote), ++snap_.generation});
     return out;
@@ -245,7 +245,7 @@ std::vector<CallAction> TerminalCall::OnLocalPrepared(signaling::sdp::SdesDescri
   offer_id_ = "offer-" + std::to_string(++snap_.offers);
   offered_ = local;
   out.push_back(SendMessage{
-      p::ClientMessage{offer_id_, p::Offer{signaling::sdp::FormatSdes(local), nullptr}}});
+      p::ClientMessage{offer_id_, p::Offer{negotiation::sdp::FormatSdes(local), nullptr}}});
   return out;
 }
 

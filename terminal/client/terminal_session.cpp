@@ -143,14 +143,14 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
       media_address = *address;
       media_port = reserved->local_endpoint().port();
     }
-    signaling::sdp::SdesDescription local;
+    negotiation::sdp::SdesDescription local;
     local.session_id = session_id;
     local.session_version = ++session_version;
     local.address = media_address;
     local.port = media_port;
     local.video_payload_type = config.video_payload_type;
     local.audio_payload_type = config.audio_payload_type;
-    local.SetDirection(signaling::sdp::Direction::kSendRecv);
+    local.SetDirection(negotiation::sdp::Direction::kSendRecv);
     // NEW keys for every offer. AEAD_AES_128_GCM first: with Debian's libsrtp2 (NSS) it costs a
     // fraction of AES_CM + HMAC per packet on both ends (docs/media-transport.md); AES_CM second
     // for an MCU without GCM. The answer's tag says which one the server took.

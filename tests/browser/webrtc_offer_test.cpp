@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
 namespace {
 
 std::string Data(const std::string& name) {
@@ -190,4 +190,4 @@ TEST(WebRtcOffer, APortZeroLineWithoutBundleOnlyStaysRejected) {
   ExpectBadSdp(Without(Webrtcbin(), "a=bundle-only", true), "opus/48000/2");
 }
 
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

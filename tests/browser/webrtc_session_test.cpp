@@ -15,9 +15,10 @@
 #include <thread>
 #include <vector>
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
 namespace {
 
+namespace protocol = signaling::protocol;
 using namespace std::chrono_literals;
 
 std::string Data(const std::string& name) {
@@ -258,4 +259,4 @@ TEST(WebRtcSession, PushingTheMixWhileLegsStopIsSafe) {
 }
 
 }  // namespace
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

@@ -27,7 +27,7 @@ int64_t AtMs(const char* rfc3339) {
   return *sch::ParseRfc3339(rfc3339) * 1000;
 }
 
-class RecordingPeer final : public WebSocketPeer {
+class RecordingPeer final : public listener::WebSocketPeer {
  public:
   void Send(std::string text) override {
     std::lock_guard lock(mu_);
@@ -35,7 +35,7 @@ class RecordingPeer final : public WebSocketPeer {
     EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.failure().message;
     messages_.push_back(json::parse(text));
   }
-  void Close(CloseCode code, std::string reason) override {
+  void Close(listener::CloseCode code, std::string reason) override {
     std::lock_guard lock(mu_);
     closed_ = true;
     code_ = static_cast<int>(code);

@@ -29,6 +29,7 @@ namespace asio = boost::asio;
 namespace tr = plateau::mcu::transport;
 namespace term = plateau::terminal::media;
 namespace conf = plateau::mcu::conference;
+namespace sdp = plateau::negotiation::sdp;
 
 constexpr int kTolerance = 45;  // colour distance after two encodes (as in the media suite)
 
@@ -38,8 +39,8 @@ void Report(const std::string& what) {
 }
 
 // Small canvas and tiers: the suite runs on 2 shared cores.
-media::ConferenceMediaConfig SmallConfig() {
-  media::ConferenceMediaConfig c;
+negotiation::conference::ConferenceMediaConfig SmallConfig() {
+  negotiation::conference::ConferenceMediaConfig c;
   c.media_address = "127.0.0.1";
   c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}};
   c.conference.video.canvas_width = 320;
@@ -247,7 +248,7 @@ class ConferenceMediaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     io_thread_ = std::thread([this] { io_.run(); });
-    auto m = media::ConferenceMedia::Create(SmallConfig());
+    auto m = negotiation::conference::ConferenceMedia::Create(SmallConfig());
     ASSERT_TRUE(m) << m.error().message;
     media_ = std::move(m.value());
     media_->Attach(&events_);
@@ -321,7 +322,7 @@ class ConferenceMediaTest : public ::testing::Test {
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::thread io_thread_;
   RecordingEvents events_;
-  std::unique_ptr<media::ConferenceMedia> media_;
+  std::unique_ptr<negotiation::conference::ConferenceMedia> media_;
   std::vector<std::unique_ptr<SdesTerminal>> terminals_;
 };
 
@@ -541,7 +542,7 @@ TEST_F(ConferenceMediaTest, AudioOnlyAndReceiveOnlyVenuesGetWhatTheyOffered) {
 
 // An ExternalEndpoint carrying a TerminalSender's RTP into the conference and the mix into a
 // TerminalReceiver, in memory: what negotiation/webrtc's session does after DTLS-SRTP.
-class InProcessLeg final : public media::WebRtcLeg {
+class InProcessLeg final : public negotiation::conference::WebRtcLeg {
  public:
   InProcessLeg(conf::Conference* conference, std::string venue, term::Rgb color)
       : conference_(conference), venue_(std::move(venue)), color_(color) {}
@@ -609,25 +610,25 @@ std::string BrowserOffer(const std::string& fingerprint) {
 TEST_F(ConferenceMediaTest, BrowserOffersGoToTheWebRtcFactoryAndItsLegCarriesTheMedia) {
   std::mutex mu;
   std::vector<std::shared_ptr<InProcessLeg>> legs;
-  std::vector<media::WebRtcLegCallbacks> callbacks;
-  media_->SetWebRtcFactory(
-      [&](conf::Conference* conference, std::string venue, std::string offer,
-          media::WebRtcLegCallbacks cb,
-          MediaNegotiator::AnswerCallback done) -> Result<std::shared_ptr<media::WebRtcLeg>> {
-        if (offer.find("H264") == std::string::npos) return Error{"bad_sdp", "no H.264"};
-        auto leg = std::make_shared<InProcessLeg>(conference, venue, term::Rgb{30, 225, 30});
-        if (!leg->Start()) return Error{"media_failed", "leg"};
-        {
-          std::lock_guard lock(mu);
-          legs.push_back(leg);
-          callbacks.push_back(cb);
-        }
-        cb.on_candidate(protocol::IceCandidate{
-            "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", "0", 0, std::nullopt});
-        cb.on_candidate(std::nullopt);
-        done(std::string("v=0\r\n(answer for " + venue + ")\r\n"));
-        return std::shared_ptr<media::WebRtcLeg>(leg);
-      });
+  std::vector<negotiation::conference::WebRtcLegCallbacks> callbacks;
+  media_->SetWebRtcFactory([&](conf::Conference* conference, std::string venue, std::string offer,
+                               negotiation::conference::WebRtcLegCallbacks cb,
+                               MediaNegotiator::AnswerCallback done)
+                               -> Result<std::shared_ptr<negotiation::conference::WebRtcLeg>> {
+    if (offer.find("H264") == std::string::npos) return Error{"bad_sdp", "no H.264"};
+    auto leg = std::make_shared<InProcessLeg>(conference, venue, term::Rgb{30, 225, 30});
+    if (!leg->Start()) return Error{"media_failed", "leg"};
+    {
+      std::lock_guard lock(mu);
+      legs.push_back(leg);
+      callbacks.push_back(cb);
+    }
+    cb.on_candidate(protocol::IceCandidate{"candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host",
+                                           "0", 0, std::nullopt});
+    cb.on_candidate(std::nullopt);
+    done(std::string("v=0\r\n(answer for " + venue + ")\r\n"));
+    return std::shared_ptr<negotiation::conference::WebRtcLeg>(leg);
+  });
   const Meeting meeting = TestMeeting(42, "hd-2m");
   media_->ConferenceOpened(meeting);
   const MediaSeat seat = SeatFor(meeting, "datong", "大通县", 1, 201);

@@ -11,6 +11,7 @@ namespace plateau::signaling::testing {
 namespace {
 
 namespace tr = plateau::mcu::transport;
+namespace sdp = plateau::negotiation::sdp;
 
 std::string GoodOffer() {
   sdp::SdesDescription d;
@@ -33,7 +34,7 @@ const char* kBrowserOffer =
 class ConferenceMediaRefuses : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto m = media::ConferenceMedia::Create({});
+    auto m = negotiation::conference::ConferenceMedia::Create({});
     ASSERT_TRUE(m) << m.error().message;
     media_ = std::move(m.value());
     media_->Attach(&events_);
@@ -42,7 +43,7 @@ class ConferenceMediaRefuses : public ::testing::Test {
     seat_ = SeatFor(meeting_, "datong", "大通县", 1, 11);
   }
   RecordingEvents events_;
-  std::unique_ptr<media::ConferenceMedia> media_;
+  std::unique_ptr<negotiation::conference::ConferenceMedia> media_;
   Meeting meeting_;
   MediaSeat seat_;
 };
@@ -114,21 +115,21 @@ TEST_F(ConferenceMediaRefuses, LifecycleCallsForUnknownSeatsAreHarmless) {
 
 TEST(ConferenceMediaConfig, MediaAddressMustBeAnInterfaceAddress) {
   for (const char* bad : {"0.0.0.0", "example.org", "", "::1", "239.1.2.3", "10.0.0.1:5000"}) {
-    media::ConferenceMediaConfig c;
+    negotiation::conference::ConferenceMediaConfig c;
     c.media_address = bad;
-    auto m = media::ConferenceMedia::Create(c);
+    auto m = negotiation::conference::ConferenceMedia::Create(c);
     ASSERT_FALSE(m) << bad;
     EXPECT_EQ(m.error().code, "bad_media_address") << bad;
   }
-  media::ConferenceMediaConfig ok;
+  negotiation::conference::ConferenceMediaConfig ok;
   ok.media_address = "10.63.0.5";
-  EXPECT_TRUE(media::ConferenceMedia::Create(ok));
+  EXPECT_TRUE(negotiation::conference::ConferenceMedia::Create(ok));
 }
 
 TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
-  media::ConferenceMediaConfig c;
+  negotiation::conference::ConferenceMediaConfig c;
   c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}, {"sd-1m", "2m"}};
-  auto m = media::ConferenceMedia::Create(c);
+  auto m = negotiation::conference::ConferenceMedia::Create(c);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ((*m)->TierFor("hd-8m"), "8m");
   EXPECT_EQ((*m)->TierFor("hd-2m"), "2m");
@@ -136,7 +137,7 @@ TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
   EXPECT_EQ((*m)->TierFor("unknown"), "2m");
   // A profile pointing at a tier the engine does not encode is a configuration error.
   c.profile_tiers["uhd"] = "4k";
-  auto bad = media::ConferenceMedia::Create(c);
+  auto bad = negotiation::conference::ConferenceMedia::Create(c);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, "bad_tier");
   EXPECT_NE(bad.error().message.find("uhd"), std::string::npos);

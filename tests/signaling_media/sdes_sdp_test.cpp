@@ -8,7 +8,7 @@
 
 #include "plateau/mcu/transport/srtp_session.hpp"
 
-namespace sdp = plateau::signaling::sdp;
+namespace sdp = plateau::negotiation::sdp;
 namespace tr = plateau::mcu::transport;
 
 namespace {

@@ -37,8 +37,8 @@ p::Joined Joined(const std::string& conference, bool resumed = false) {
                    std::nullopt};
 }
 
-signaling::sdp::SdesDescription Description(uint16_t port) {
-  signaling::sdp::SdesDescription d;
+negotiation::sdp::SdesDescription Description(uint16_t port) {
+  negotiation::sdp::SdesDescription d;
   d.session_id = 7;
   d.session_version = 1;
   d.address = "127.0.0.1";
@@ -69,7 +69,7 @@ mcu::transport::CryptoAttribute InCall(TerminalCall& call) {
   auto local = Description(40000);
   call.OnLocalPrepared(local);
   auto answer = Description(50000);
-  call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
+  call.OnServerMessage(Msg(p::Answer{negotiation::sdp::FormatSdes(answer), "offer-1"}));
   EXPECT_EQ(call.state(), CallState::kInCall);
   return local.crypto;
 }
@@ -123,7 +123,7 @@ TEST(TerminalCall, JoinedAsksForFreshMediaAndOffersIt) {
   const auto* sent = Sent(offered);
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->id, "offer-1");
-  auto parsed = signaling::sdp::ParseSdes(std::get<p::Offer>(sent->body).sdp);
+  auto parsed = negotiation::sdp::ParseSdes(std::get<p::Offer>(sent->body).sdp);
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->port, 40000);
   EXPECT_EQ(parsed->crypto.key.material, local.crypto.key.material);
@@ -137,7 +137,7 @@ TEST(TerminalCall, TheMatchingAnswerStartsMediaWithBothKeys) {
   call.OnLocalPrepared(local);
   auto answer = Description(50000);
   auto actions =
-      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
+      call.OnServerMessage(Msg(p::Answer{negotiation::sdp::FormatSdes(answer), "offer-1"}));
   const auto* start = Find<StartMedia>(actions);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 1);
@@ -175,7 +175,7 @@ TEST(TerminalCall, TheAnswersCryptoTagPicksTheOfferedAlternative) {
     auto answer = Description(50000);
     answer.crypto = tr::MakeCryptoAttribute(c.suite, c.tag);
     auto actions =
-        call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(answer), "offer-1"}));
+        call.OnServerMessage(Msg(p::Answer{negotiation::sdp::FormatSdes(answer), "offer-1"}));
     const auto* start = Find<StartMedia>(actions);
     if (!c.ok) {
       EXPECT_EQ(start, nullptr);
@@ -197,10 +197,10 @@ TEST(TerminalCall, AnAnswerToAnotherOfferIsIgnored) {
   call.OnServerMessage(Msg(Joined("80000001")));
   call.OnLocalPrepared(Description(40000));
   EXPECT_TRUE(
-      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(Description(1)), "offer-7"}))
+      call.OnServerMessage(Msg(p::Answer{negotiation::sdp::FormatSdes(Description(1)), "offer-7"}))
           .empty());
   EXPECT_TRUE(
-      call.OnServerMessage(Msg(p::Answer{signaling::sdp::FormatSdes(Description(1)), nullptr}))
+      call.OnServerMessage(Msg(p::Answer{negotiation::sdp::FormatSdes(Description(1)), nullptr}))
           .empty());
   EXPECT_EQ(call.state(), CallState::kNegotiating);
 }
@@ -265,7 +265,7 @@ TEST(TerminalCall, AResumedSeatIsRenegotiatedWithANewOffer) {
   ASSERT_TRUE(Sent(offered));
   EXPECT_EQ(Sent(offered)->id, "offer-2");
   auto answer = call.OnServerMessage(
-      Msg(p::Answer{signaling::sdp::FormatSdes(Description(50002)), "offer-2"}));
+      Msg(p::Answer{negotiation::sdp::FormatSdes(Description(50002)), "offer-2"}));
   const auto* start = Find<StartMedia>(answer);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 2);
@@ -361,18 +361,18 @@ TEST(TerminalCall, AServerOfferIsAnsweredAndRestartsMedia) {
   TerminalCall call(CallConfig{"80000001"});
   InCall(call);
   auto server = Description(50010);
-  server.SetDirection(signaling::sdp::Direction::kSendOnly);
-  auto actions = call.OnServerMessage(Msg(p::Offer{signaling::sdp::FormatSdes(server), nullptr}));
+  server.SetDirection(negotiation::sdp::Direction::kSendOnly);
+  auto actions = call.OnServerMessage(Msg(p::Offer{negotiation::sdp::FormatSdes(server), nullptr}));
   const auto* prepare = Find<PrepareLocal>(actions);
   ASSERT_TRUE(prepare);
   ASSERT_TRUE(prepare->remote_offer);
   auto answered = call.OnLocalPrepared(Description(40000));
   const auto* sent = Sent(answered);
   ASSERT_TRUE(sent);
-  auto answer = signaling::sdp::ParseSdes(std::get<p::Answer>(sent->body).sdp);
+  auto answer = negotiation::sdp::ParseSdes(std::get<p::Answer>(sent->body).sdp);
   ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->video_direction, signaling::sdp::Direction::kRecvOnly);
-  EXPECT_EQ(answer->audio_direction, signaling::sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->video_direction, negotiation::sdp::Direction::kRecvOnly);
+  EXPECT_EQ(answer->audio_direction, negotiation::sdp::Direction::kRecvOnly);
   const auto* start = Find<StartMedia>(answered);
   ASSERT_TRUE(start);
   EXPECT_EQ(start->generation, 2);

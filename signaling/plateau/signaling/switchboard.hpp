@@ -36,11 +36,6 @@
 
 namespace plateau::signaling {
 
-// The listener's WebSocket interfaces, which the Switchboard implements.
-using listener::CloseCode;
-using listener::WebSocketEndpoint;
-using listener::WebSocketPeer;
-
 struct SwitchboardSettings {
   int64_t heartbeat_ms = 10'000;        // server `ping` interval, announced in `registered`
   int64_t idle_timeout_ms = 30'000;     // nothing received for this long: close
@@ -56,7 +51,7 @@ struct SwitchboardSettings {
   int64_t credential_check_ms = 5'000;
 };
 
-class Switchboard final : public WebSocketEndpoint,
+class Switchboard final : public listener::WebSocketEndpoint,
                           public MediaEvents,
                           public std::enable_shared_from_this<Switchboard> {
  public:
@@ -80,9 +75,9 @@ class Switchboard final : public WebSocketEndpoint,
   std::thread::id media_thread() const { return media_executor_.thread_id(); }
 
   // WebSocketEndpoint: transport events, from the connection's strand.
-  void OnOpen(const std::shared_ptr<WebSocketPeer>& peer) override;
-  void OnText(const std::shared_ptr<WebSocketPeer>& peer, std::string_view text) override;
-  void OnClose(const std::shared_ptr<WebSocketPeer>& peer) override;
+  void OnOpen(const std::shared_ptr<listener::WebSocketPeer>& peer) override;
+  void OnText(const std::shared_ptr<listener::WebSocketPeer>& peer, std::string_view text) override;
+  void OnClose(const std::shared_ptr<listener::WebSocketPeer>& peer) override;
 
   // Heartbeats, idle and hello timeouts, grace expiry, conference open/end, dial-out and redial,
   // rights (a venue taken off its booking, a re-issued token). Call about once a second.
@@ -120,12 +115,12 @@ class Switchboard final : public WebSocketEndpoint,
   struct InviteState;
 
   // Everything below runs with mu_ held.
-  Connection* FindConnection(WebSocketPeer* peer) PLATEAU_REQUIRES(mu_);
+  Connection* FindConnection(listener::WebSocketPeer* peer) PLATEAU_REQUIRES(mu_);
   void Send(Connection& c, protocol::ServerBody body, const nlohmann::json& id = nullptr)
       PLATEAU_REQUIRES(mu_);
   void SendError(Connection& c, const std::string& code, const std::string& message,
                  const nlohmann::json& ref, const std::string& field = "") PLATEAU_REQUIRES(mu_);
-  void CloseConnection(Connection& c, CloseCode code, const std::string& reason)
+  void CloseConnection(Connection& c, listener::CloseCode code, const std::string& reason)
       PLATEAU_REQUIRES(mu_);
   bool TakeToken(Connection& c, int64_t now) PLATEAU_REQUIRES(mu_);
   void OnHelloVerified(Connection& c, const protocol::Hello& hello, const nlohmann::json& id,
@@ -171,7 +166,8 @@ class Switchboard final : public WebSocketEndpoint,
   // One Tick at a time (held across its look-ups, never with mu_ waited on).
   Mutex tick_mu_ PLATEAU_ACQUIRED_BEFORE(mu_);
   mutable Mutex mu_;
-  std::map<WebSocketPeer*, std::unique_ptr<Connection>> connections_ PLATEAU_GUARDED_BY(mu_);
+  std::map<listener::WebSocketPeer*, std::unique_ptr<Connection>> connections_
+      PLATEAU_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<VenueState>> venues_ PLATEAU_GUARDED_BY(mu_);  // by id
   std::map<int64_t, std::unique_ptr<Room>> rooms_ PLATEAU_GUARDED_BY(mu_);  // by booking id
   uint64_t next_epoch_ PLATEAU_GUARDED_BY(mu_) = 1;

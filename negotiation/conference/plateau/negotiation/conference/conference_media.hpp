@@ -18,7 +18,7 @@
 // (never a listener thread); Find / SetMuted (live control) may be called from any thread and never
 // wait for a conference being built (mu_ is not held while Conference::Create runs). Answers and
 // events come from the engine's and GStreamer's threads. Library code: depends on signaling
-// (seams), signaling/sdp, mcu/conference.
+// (seams), negotiation/sdp, mcu/conference.
 #pragma once
 
 #include <atomic>
@@ -35,13 +35,14 @@
 #include "plateau/signaling/protocol.hpp"
 #include "plateau/signaling/seams.hpp"
 
-namespace plateau::signaling::media {
+namespace plateau::negotiation::conference {
 
-// ---- the WebRTC seam (implemented by signaling/webrtc's WebRtcSession; see AdaptWebRtcSession) --
+// ---- the WebRTC seam (implemented by negotiation/webrtc's WebRtcSession; see AdaptWebRtcSession)
+// --
 
 struct WebRtcLegCallbacks {
   // A server candidate to trickle to the browser; nullopt = end of candidates.
-  std::function<void(std::optional<protocol::IceCandidate>)> on_candidate;
+  std::function<void(std::optional<signaling::protocol::IceCandidate>)> on_candidate;
   // ICE or DTLS failed / the peer went away for good.
   std::function<void(const std::string& reason)> on_failed;
 };
@@ -49,9 +50,11 @@ struct WebRtcLegCallbacks {
 // One browser's media leg: the venue's ExternalEndpoint in the conference.
 class WebRtcLeg : public mcu::conference::ExternalEndpoint {
  public:
-  virtual Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) = 0;
+  virtual Status AddRemoteCandidate(
+      const std::optional<signaling::protocol::IceCandidate>& candidate) = 0;
   // A new offer from the same browser (ICE restart after a reconnect).
-  virtual void Renegotiate(std::string offer_sdp, MediaNegotiator::AnswerCallback done) = 0;
+  virtual void Renegotiate(std::string offer_sdp,
+                           signaling::MediaNegotiator::AnswerCallback done) = 0;
   // Stops the leg; no callback after it returns.
   virtual void Close() = 0;
 };
@@ -62,13 +65,13 @@ class WebRtcLeg : public mcu::conference::ExternalEndpoint {
 // answers the venue exactly once either way).
 using WebRtcFactory = std::function<Result<std::shared_ptr<WebRtcLeg>>(
     mcu::conference::Conference* conference, std::string venue, std::string offer_sdp,
-    WebRtcLegCallbacks callbacks, MediaNegotiator::AnswerCallback done)>;
+    WebRtcLegCallbacks callbacks, signaling::MediaNegotiator::AnswerCallback done)>;
 
 // Wraps any session type with WebRtcSession's methods as a WebRtcLeg, so plateau/serve.cpp can
 // fill the factory without this library linking the WebRTC one:
 //   media.SetWebRtcFactory([cfg](auto* conference, std::string venue, std::string offer,
-//                                signaling::media::WebRtcLegCallbacks cb, auto done) {
-//     return signaling::media::AdaptWebRtcSession(webrtc::WebRtcSession::Create(
+//                                negotiation::conference::WebRtcLegCallbacks cb, auto done) {
+//     return negotiation::conference::AdaptWebRtcSession(webrtc::WebRtcSession::Create(
 //         cfg, conference, std::move(venue), std::move(offer), {cb.on_candidate, cb.on_failed},
 //         std::move(done)));
 //   });
@@ -81,10 +84,12 @@ class WebRtcSessionLeg final : public WebRtcLeg {
   }
   void RequestKeyframe() override { session_->RequestKeyframe(); }
   mcu::conference::ExternalLegStats LegStats() override { return session_->LegStats(); }
-  Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) override {
+  Status AddRemoteCandidate(
+      const std::optional<signaling::protocol::IceCandidate>& candidate) override {
     return session_->AddRemoteCandidate(candidate);
   }
-  void Renegotiate(std::string offer_sdp, MediaNegotiator::AnswerCallback done) override {
+  void Renegotiate(std::string offer_sdp,
+                   signaling::MediaNegotiator::AnswerCallback done) override {
     session_->Renegotiate(std::move(offer_sdp), std::move(done));
   }
   void Close() override { session_->Close(); }
@@ -114,7 +119,7 @@ struct ConferenceMediaConfig {
   mcu::conference::ConferenceConfig conference;
 };
 
-class ConferenceMedia final : public MediaNegotiator {
+class ConferenceMedia final : public signaling::MediaNegotiator {
  public:
   // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast).
   static Result<std::unique_ptr<ConferenceMedia>> Create(ConferenceMediaConfig config);
@@ -128,16 +133,17 @@ class ConferenceMedia final : public MediaNegotiator {
 
   // MediaNegotiator.
   // The negotiator calls that look rooms up take mu_ for the look-up only.
-  void Attach(MediaEvents* events) override;
-  void ConferenceOpened(const Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
-  void ConferenceEnded(const Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
-  void Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done)
+  void Attach(signaling::MediaEvents* events) override;
+  void ConferenceOpened(const signaling::Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
+  void ConferenceEnded(const signaling::Meeting& meeting) PLATEAU_EXCLUDES(mu_) override;
+  void Offer(const signaling::MediaSeat& seat, std::string sdp, AnswerCallback done)
       PLATEAU_EXCLUDES(mu_) override;
-  Status Answer(const MediaSeat& seat, std::string sdp) override;
-  Status Candidate(const MediaSeat& seat, std::optional<protocol::IceCandidate> candidate)
+  Status Answer(const signaling::MediaSeat& seat, std::string sdp) override;
+  Status Candidate(const signaling::MediaSeat& seat,
+                   std::optional<signaling::protocol::IceCandidate> candidate)
       PLATEAU_EXCLUDES(mu_) override;
-  void SeatHeld(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
-  void SeatReleased(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
+  void SeatHeld(const signaling::MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
+  void SeatReleased(const signaling::MediaSeat& seat) PLATEAU_EXCLUDES(mu_) override;
 
   // Live control (any thread). The engine's conference of a booking, or nullptr when none runs
   // (not open, or nobody has sent an offer yet).
@@ -156,10 +162,10 @@ class ConferenceMedia final : public MediaNegotiator {
   explicit ConferenceMedia(ConferenceMediaConfig config);
 
   // Takes mu_ for the look-up and to publish the conference, not while building it.
-  Result<Room*> RunningRoom(const MediaSeat& seat) PLATEAU_EXCLUDES(mu_);
-  void OfferSdes(const MediaSeat& seat, const std::string& sdp, const AnswerCallback& done)
-      PLATEAU_EXCLUDES(mu_);
-  void OfferWebRtc(const MediaSeat& seat, std::string sdp, const AnswerCallback& done)
+  Result<Room*> RunningRoom(const signaling::MediaSeat& seat) PLATEAU_EXCLUDES(mu_);
+  void OfferSdes(const signaling::MediaSeat& seat, const std::string& sdp,
+                 const AnswerCallback& done) PLATEAU_EXCLUDES(mu_);
+  void OfferWebRtc(const signaling::MediaSeat& seat, std::string sdp, const AnswerCallback& done)
       PLATEAU_EXCLUDES(mu_);
   // Calls into signaling (the Switchboard's lock), so never with mu_ held.
   void PublishLayout(int64_t booking, const std::string& layout,
@@ -167,7 +173,7 @@ class ConferenceMedia final : public MediaNegotiator {
   static void CloseLegs(Room& room);
 
   const ConferenceMediaConfig config_;
-  std::atomic<MediaEvents*> events_{nullptr};
+  std::atomic<signaling::MediaEvents*> events_{nullptr};
   WebRtcFactory webrtc_;  // set before the Switchboard starts, read-only after
   // The negotiator calls (one at a time, on the media executor) and live control (any thread)
   // share the rooms. Leaf: never held while building a conference or calling into signaling.
@@ -176,4 +182,4 @@ class ConferenceMedia final : public MediaNegotiator {
   std::map<int64_t, std::unique_ptr<Room>> rooms_ PLATEAU_GUARDED_BY(mu_);
 };
 
-}  // namespace plateau::signaling::media
+}  // namespace plateau::negotiation::conference

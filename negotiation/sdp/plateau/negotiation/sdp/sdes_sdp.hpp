@@ -29,7 +29,7 @@
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/transport/crypto_attribute.hpp"
 
-namespace plateau::signaling::sdp {
+namespace plateau::negotiation::sdp {
 
 enum class Direction { kSendRecv, kSendOnly, kRecvOnly, kInactive };
 
@@ -115,4 +115,4 @@ std::string_view ToString(Direction direction);
 inline constexpr size_t kMaxSdesSdpBytes = 16 * 1024;
 inline constexpr size_t kMaxSdesMediaLines = 32;
 
-}  // namespace plateau::signaling::sdp
+}  // namespace plateau::negotiation::sdp

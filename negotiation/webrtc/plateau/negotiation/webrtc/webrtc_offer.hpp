@@ -13,7 +13,7 @@
 
 #include "plateau/common/result.hpp"
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
 
 inline constexpr size_t kMaxOfferBytes = 48 * 1024;  // the signaling protocol's SDP limit
 inline constexpr size_t kMaxOfferMedia = 16;
@@ -44,4 +44,4 @@ struct OfferSummary {
 // first, then plain baseline, then any other profile; ties keep the offer's order.
 Result<OfferSummary> AnalyzeOffer(std::string_view sdp);
 
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

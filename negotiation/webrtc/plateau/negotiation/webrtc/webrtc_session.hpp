@@ -7,7 +7,7 @@
 // back through SendRtp and leaves through webrtcbin. PLI from the browser -> Conference::
 // OnKeyframeRequest; Conference's RequestKeyframe -> a PLI/force-key-unit upstream to the browser.
 //
-// Lifecycle (driven by signaling's ConferenceMedia, one call at a time per session):
+// Lifecycle (driven by negotiation/conference's ConferenceMedia, one call at a time per session):
 //   Create(offer) -> done(answer) -> AddRemoteCandidate* -> [Renegotiate(offer) on resume: ICE
 //   restart] -> Close(). Callbacks come from GStreamer threads.
 #pragma once
@@ -22,7 +22,7 @@
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/signaling/protocol.hpp"
 
-namespace plateau::signaling::webrtc {
+namespace plateau::negotiation::webrtc {
 
 struct WebRtcConfig {
   // Local addresses ICE may gather candidates on (the configured interfaces). Loopback must be
@@ -39,7 +39,7 @@ struct WebRtcConfig {
 
 struct WebRtcSessionCallbacks {
   // A server candidate to trickle to the browser; nullopt = end of candidates.
-  std::function<void(std::optional<protocol::IceCandidate>)> on_candidate;
+  std::function<void(std::optional<signaling::protocol::IceCandidate>)> on_candidate;
   // ICE or DTLS failed / the peer went away for good.
   std::function<void(const std::string& reason)> on_failed;
 };
@@ -64,7 +64,8 @@ class WebRtcSession : public mcu::conference::ExternalEndpoint {
                                                        AnswerCallback done);
 
   // A trickled browser candidate (nullopt = end of candidates). Errors: "bad_candidate".
-  virtual Status AddRemoteCandidate(const std::optional<protocol::IceCandidate>& candidate) = 0;
+  virtual Status AddRemoteCandidate(
+      const std::optional<signaling::protocol::IceCandidate>& candidate) = 0;
   // A new offer from the same browser (ICE restart after a reconnect). `done` is called exactly
   // once (errors included). The same DTLS fingerprint and m-lines: applied in place (an ICE
   // restart; DTLS and SRTP carry on). Another fingerprint (a new RTCPeerConnection): a fresh
@@ -74,4 +75,4 @@ class WebRtcSession : public mcu::conference::ExternalEndpoint {
   virtual void Close() = 0;
 };
 
-}  // namespace plateau::signaling::webrtc
+}  // namespace plateau::negotiation::webrtc

@@ -47,13 +47,13 @@ struct SendMessage {
 // Make a fresh SDES key and a local media address/port, then call OnLocalPrepared. `remote_offer`
 // is set when answering a server offer.
 struct PrepareLocal {
-  std::optional<signaling::sdp::SdesDescription> remote_offer;
+  std::optional<negotiation::sdp::SdesDescription> remote_offer;
 };
 // (Re)start media: protect with local.crypto, verify with remote.crypto, send to
 // remote.address:remote.port from local.port. `generation` counts media set-ups (1 = first).
 struct StartMedia {
-  signaling::sdp::SdesDescription local;
-  signaling::sdp::SdesDescription remote;
+  negotiation::sdp::SdesDescription local;
+  negotiation::sdp::SdesDescription remote;
   int generation = 0;
 };
 struct CallEnded {
@@ -106,7 +106,7 @@ class TerminalCall {
   std::vector<CallAction> OnDisconnected();
   // The shell prepared the local description asked for by the last PrepareLocal (stale ones, after
   // a newer PrepareLocal, are ignored).
-  std::vector<CallAction> OnLocalPrepared(signaling::sdp::SdesDescription local);
+  std::vector<CallAction> OnLocalPrepared(negotiation::sdp::SdesDescription local);
   // The shell could not prepare media (no port, no key): the call fails.
   std::vector<CallAction> OnLocalFailed(Error error);
   // Leave the conference (or stop waiting).
@@ -132,9 +132,9 @@ class TerminalCall {
   // The description we are preparing/offered, and what it answers.
   uint64_t prepare_count_ = 0;
   bool preparing_ = false;
-  std::optional<signaling::sdp::SdesDescription> pending_remote_offer_;
+  std::optional<negotiation::sdp::SdesDescription> pending_remote_offer_;
   std::string offer_id_;
-  std::optional<signaling::sdp::SdesDescription> offered_;
+  std::optional<negotiation::sdp::SdesDescription> offered_;
 };
 
 }  // namespace plateau::terminal::client
