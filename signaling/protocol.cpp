@@ -1,7 +1,10 @@
 #include "plateau/signaling/protocol.hpp"
 
+#include <concepts>
 #include <ctime>
 #include <set>
+#include <type_traits>
+#include <utility>
 
 #include "plateau/common/json_input.hpp"
 
@@ -122,12 +125,6 @@ class ObjectReader {
     return CheckBool(key, *v);
   }
 
-  bool OptBool(const std::string& key, bool fallback) {
-    const json* v = Member(key);
-    if (!v || v->is_null()) return fallback;
-    return CheckBool(key, *v);
-  }
-
   const json* Array(const std::string& key, size_t max_items) {
     const json* v = Member(key);
     if (!v) {
@@ -162,6 +159,11 @@ class ObjectReader {
     }
     Fail(key, "must be a string or an integer");
     return nullptr;
+  }
+
+  // A reader for the object `v` at member `key` of this one, recording into the same failure.
+  ObjectReader Nested(const json& v, const std::string& key) const {
+    return ObjectReader(v, Path(key), failure_);
   }
 
   // Unknown members are errors: a typo must not be silently ignored.
@@ -233,87 +235,176 @@ class ObjectReader {
 
 constexpr int64_t kMaxInt = INT64_MAX;
 
-std::string Venue(ObjectReader& r, const std::string& key = "venue") {
-  return r.String(key, 1, kMaxVenueChars, IsIdChar, "letters, digits, '-', '_' and '.'");
-}
-std::string Conference(ObjectReader& r) {
-  return r.String("conference", 1, kMaxConferenceChars, IsDigit, "digits");
-}
-std::string Text(ObjectReader& r, const std::string& key, size_t min_chars = 0) {
-  return r.String(key, min_chars, kMaxTextChars, IsNotNul, "characters other than NUL");
-}
-std::string Sdp(ObjectReader& r) {
-  return r.String("sdp", 1, kMaxSdpBytes, IsNotNul, "text");
-}
-int64_t BookingId(ObjectReader& r) {
-  return r.Int("booking", 1, kMaxInt);
-}
-int Seat(ObjectReader& r) {
-  return static_cast<int>(r.Int("seat", 0, 65535));
-}
+// ---- one description per message ----
+//
+// Each message (and each object inside one) is described once, by a `Members(io, m)` function that
+// names its members in the order they are read, with their JSON types and limits. The same function
+// reads (io = MemberReader: checks every member, records the first problem) and writes
+// (io = MemberWriter: puts the members into a JSON object), so the two directions cannot drift
+// apart. `TypeOf` next to it gives the message's `type`. docs/signaling/schemas/ says the same in
+// JSON Schema; both are checked against one corpus (tests/signaling/data/messages.jsonl).
 
-// An object member read with its own reader; nullptr (and a failure) if it is not an object.
-const json* ObjectAt(ObjectReader& parent, const json& v, const std::string& path) {
-  if (!v.is_object()) {
-    parent.Fail(path, "must be an object");
-    return nullptr;
+template <typename T>
+struct Tag {};
+
+// `m` is a T (reading) or a const T (writing).
+template <typename M, typename T>
+concept Is = std::same_as<std::remove_const_t<M>, T>;
+
+class MemberReader {
+ public:
+  static constexpr bool kReads = true;
+  explicit MemberReader(ObjectReader& r) : r_(r) {}
+  ObjectReader& reader() { return r_; }
+
+  void String(const char* key, std::string& v, size_t min, size_t max, bool (*pred)(unsigned char),
+              const char* charset) {
+    v = r_.String(key, min, max, pred, charset);
   }
-  return &v;
-}
-
-std::optional<IceCandidate> ReadCandidate(ObjectReader& r, ParseFailure* failure) {
-  const json* v = r.Member("candidate");
-  if (!v) {
-    r.Fail("candidate", "is required (null marks the end of candidates)");
-    return std::nullopt;
+  // Absent (or null when `nullable`) -> nullopt.
+  void OptString(const char* key, std::optional<std::string>& v, size_t min, size_t max,
+                 bool (*pred)(unsigned char), const char* charset, bool nullable = false) {
+    v = r_.OptString(key, min, max, pred, charset, nullable);
   }
-  if (v->is_null()) return std::nullopt;
-  if (!ObjectAt(r, *v, "candidate")) return std::nullopt;
-  ObjectReader c(*v, r.Path("candidate"), failure);
-  IceCandidate out;
-  out.candidate = c.String("candidate", 0, kMaxCandidateChars, IsPrintableAscii, "printable ASCII");
-  out.sdp_mid = c.OptString("sdpMid", 0, kMaxMidChars, IsPrintableAscii, "printable ASCII", true);
-  if (auto i = c.OptInt("sdpMLineIndex", 0, 255, true)) out.sdp_mline_index = static_cast<int>(*i);
-  out.username_fragment =
-      c.OptString("usernameFragment", 0, kMaxUfragChars, IsPrintableAscii, "printable ASCII", true);
-  c.Finish();
-  if (!out.sdp_mid && !out.sdp_mline_index && !c.failed())
-    c.Fail("sdpMid", "or sdpMLineIndex is required");
-  return out;
-}
-
-Participant ReadParticipant(const json& v, const std::string& path, ObjectReader& parent,
-                            ParseFailure* failure) {
-  Participant p;
-  if (!ObjectAt(parent, v, path)) return p;
-  ObjectReader r(v, parent.Path(path), failure);
-  p.venue = Venue(r);
-  p.name = Text(r, "name");
-  p.seat = Seat(r);
-  p.connected = r.Bool("connected");
-  p.hand = r.Bool("hand");
-  r.Finish();
-  return p;
-}
-
-std::vector<Tile> ReadTiles(ObjectReader& r, ParseFailure* failure) {
-  std::vector<Tile> tiles;
-  if (const json* a = r.Array("tiles", kMaxTiles)) {
-    for (size_t i = 0; i < a->size() && !r.failed(); ++i) {
-      const std::string path = "tiles[" + std::to_string(i) + "]";
-      if (!ObjectAt(r, (*a)[i], path)) break;
-      ObjectReader t((*a)[i], r.Path(path), failure);
-      Tile tile;
-      tile.venue = Venue(t);
-      tile.x = t.Number("x", 0, 1);
-      tile.y = t.Number("y", 0, 1);
-      tile.w = t.Number("w", 0, 1);
-      tile.h = t.Number("h", 0, 1);
-      t.Finish();
-      tiles.push_back(std::move(tile));
+  // Absent -> "", and "" is not written.
+  void StringOrEmpty(const char* key, std::string& v, size_t max, bool (*pred)(unsigned char),
+                     const char* charset) {
+    v = r_.OptString(key, 0, max, pred, charset).value_or("");
+  }
+  template <typename I>
+  void Int(const char* key, I& v, int64_t min, int64_t max) {
+    v = static_cast<I>(r_.Int(key, min, max));
+  }
+  template <typename I>
+  void OptInt(const char* key, std::optional<I>& v, int64_t min, int64_t max, bool nullable) {
+    if (auto i = r_.OptInt(key, min, max, nullable)) v = static_cast<I>(*i);
+  }
+  // A member that must hold exactly `value` (the protocol version).
+  void Constant(const char* key, int64_t value) { r_.Int(key, value, value); }
+  void Number(const char* key, double& v, double min, double max) { v = r_.Number(key, min, max); }
+  void Bool(const char* key, bool& v) { v = r_.Bool(key); }
+  // Optional string-or-integer id ("ref"): null when absent.
+  void Id(const char* key, json& v) { v = r_.OptId(key); }
+  void Enum(const char* key, std::string& v, const std::set<std::string>& allowed) {
+    v = r_.String(key, 1, 32, IsPrintableAscii, "printable ASCII");
+    if (!r_.failed() && !allowed.count(v)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      r_.Fail(key, "must be one of: " + list);
     }
   }
-  return tiles;
+  template <typename T>
+  void Object(const char* key, T& v) {
+    if (const json* o = r_.Member(key))
+      ReadObject(*o, key, v);
+    else
+      r_.Fail(key, "is required");
+  }
+  // Required; null -> nullopt.
+  template <typename T>
+  void NullableObject(const char* key, std::optional<T>& v, const char* null_means) {
+    const json* o = r_.Member(key);
+    if (!o) {
+      r_.Fail(key, std::string("is required (null marks ") + null_means + ")");
+      return;
+    }
+    if (o->is_null()) return;
+    ReadObject(*o, key, v.emplace());
+  }
+  template <typename T>
+  void Array(const char* key, std::vector<T>& v, size_t max_items) {
+    const json* a = r_.Array(key, max_items);
+    if (!a) return;
+    for (size_t i = 0; i < a->size() && !r_.failed(); ++i)
+      ReadObject((*a)[i], std::string(key) + "[" + std::to_string(i) + "]", v.emplace_back());
+  }
+
+ private:
+  template <typename T>
+  void ReadObject(const json& o, const std::string& path, T& v);
+
+  ObjectReader& r_;
+};
+
+class MemberWriter {
+ public:
+  static constexpr bool kReads = false;
+  explicit MemberWriter(json& j) : j_(j) {}
+  json& object() { return j_; }
+
+  void String(const char* key, const std::string& v, size_t, size_t, bool (*)(unsigned char),
+              const char*) {
+    j_[key] = v;
+  }
+  void OptString(const char* key, const std::optional<std::string>& v, size_t, size_t,
+                 bool (*)(unsigned char), const char*, bool = false) {
+    if (v) j_[key] = *v;
+  }
+  void StringOrEmpty(const char* key, const std::string& v, size_t, bool (*)(unsigned char),
+                     const char*) {
+    if (!v.empty()) j_[key] = v;
+  }
+  template <typename I>
+  void Int(const char* key, const I& v, int64_t, int64_t) {
+    j_[key] = v;
+  }
+  template <typename I>
+  void OptInt(const char* key, const std::optional<I>& v, int64_t, int64_t, bool) {
+    if (v) j_[key] = *v;
+  }
+  void Constant(const char* key, int value) { j_[key] = value; }
+  void Number(const char* key, double v, double, double) { j_[key] = v; }
+  void Bool(const char* key, bool v) { j_[key] = v; }
+  void Id(const char* key, const json& v) {
+    if (!v.is_null()) j_[key] = v;
+  }
+  void Enum(const char* key, const std::string& v, const std::set<std::string>&) { j_[key] = v; }
+  template <typename T>
+  void Object(const char* key, const T& v) {
+    j_[key] = WriteObject(v);
+  }
+  template <typename T>
+  void NullableObject(const char* key, const std::optional<T>& v, const char*) {
+    j_[key] = v ? WriteObject(*v) : json(nullptr);
+  }
+  template <typename T>
+  void Array(const char* key, const std::vector<T>& v, size_t) {
+    json a = json::array();
+    for (const T& item : v) a.push_back(WriteObject(item));
+    j_[key] = std::move(a);
+  }
+
+  template <typename T>
+  static json WriteObject(const T& v);
+
+ private:
+  json& j_;
+};
+
+// Members every message spells the same way.
+void VenueId(auto& io, auto& v, const char* key = "venue") {
+  io.String(key, v, 1, kMaxVenueChars, IsIdChar, "letters, digits, '-', '_' and '.'");
+}
+void ConferenceNumber(auto& io, auto& v) {
+  io.String("conference", v, 1, kMaxConferenceChars, IsDigit, "digits");
+}
+void Text(auto& io, const char* key, auto& v, size_t min_chars = 0) {
+  io.String(key, v, min_chars, kMaxTextChars, IsNotNul, "characters other than NUL");
+}
+void Sdp(auto& io, auto& v) {
+  io.String("sdp", v, 1, kMaxSdpBytes, IsNotNul, "text");
+}
+void BookingId(auto& io, auto& v) {
+  io.Int("booking", v, 1, kMaxInt);
+}
+void Seat(auto& io, auto& v) {
+  io.Int("seat", v, 0, 65535);
+}
+void Timestamp(auto& io, auto& v) {
+  io.OptInt("ts", v, 0, kMaxInt, true);
+}
+void PrintableOptString(auto& io, const char* key, auto& v, size_t max_chars) {
+  io.OptString(key, v, 0, max_chars, IsPrintableAscii, "printable ASCII", true);
 }
 
 const std::set<std::string>& Layouts() {
@@ -321,16 +412,263 @@ const std::set<std::string>& Layouts() {
   return k;
 }
 
-std::string ReadEnum(ObjectReader& r, const std::string& key,
-                     const std::set<std::string>& allowed) {
-  std::string s = r.String(key, 1, 32, IsPrintableAscii, "printable ASCII");
-  if (!r.failed() && !allowed.count(s)) {
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    r.Fail(key, "must be one of: " + list);
-  }
-  return s;
+// -- objects inside messages --
+
+void Members(auto& io, Is<IceCandidate> auto& m) {
+  io.String("candidate", m.candidate, 0, kMaxCandidateChars, IsPrintableAscii, "printable ASCII");
+  PrintableOptString(io, "sdpMid", m.sdp_mid, kMaxMidChars);
+  io.OptInt("sdpMLineIndex", m.sdp_mline_index, 0, 255, true);
+  PrintableOptString(io, "usernameFragment", m.username_fragment, kMaxUfragChars);
 }
+// Rules across members, checked once the object is read (an unknown member is reported first).
+template <typename T>
+void CheckRead(ObjectReader&, const T&) {}
+void CheckRead(ObjectReader& r, const IceCandidate& c) {
+  if (!c.sdp_mid && !c.sdp_mline_index && !r.failed())
+    r.Fail("sdpMid", "or sdpMLineIndex is required");
+}
+
+void Members(auto& io, Is<Participant> auto& m) {
+  VenueId(io, m.venue);
+  Text(io, "name", m.name);
+  Seat(io, m.seat);
+  io.Bool("connected", m.connected);
+  io.Bool("hand", m.hand);
+}
+
+void Members(auto& io, Is<Tile> auto& m) {
+  VenueId(io, m.venue);
+  io.Number("x", m.x, 0, 1);
+  io.Number("y", m.y, 0, 1);
+  io.Number("w", m.w, 0, 1);
+  io.Number("h", m.h, 0, 1);
+}
+
+template <typename T>
+void MemberReader::ReadObject(const json& o, const std::string& path, T& v) {
+  if (!o.is_object()) {
+    r_.Fail(path, "must be an object");
+    return;
+  }
+  ObjectReader nested = r_.Nested(o, path);
+  MemberReader io(nested);
+  Members(io, v);
+  nested.Finish();
+  CheckRead(nested, v);
+}
+
+template <typename T>
+json MemberWriter::WriteObject(const T& v) {
+  json o = json::object();
+  MemberWriter io(o);
+  Members(io, v);
+  return o;
+}
+
+// -- both directions --
+
+constexpr std::string_view TypeOf(Tag<Offer>) {
+  return "offer";
+}
+void Members(auto& io, Is<Offer> auto& m) {
+  Sdp(io, m.sdp);
+  io.Id("ref", m.ref);
+}
+
+constexpr std::string_view TypeOf(Tag<Answer>) {
+  return "answer";
+}
+void Members(auto& io, Is<Answer> auto& m) {
+  Sdp(io, m.sdp);
+  io.Id("ref", m.ref);
+}
+
+constexpr std::string_view TypeOf(Tag<Candidate>) {
+  return "candidate";
+}
+void Members(auto& io, Is<Candidate> auto& m) {
+  io.NullableObject("candidate", m.candidate, "the end of candidates");
+}
+
+constexpr std::string_view TypeOf(Tag<Ping>) {
+  return "ping";
+}
+void Members(auto& io, Is<Ping> auto& m) {
+  Timestamp(io, m.ts);
+}
+
+constexpr std::string_view TypeOf(Tag<Pong>) {
+  return "pong";
+}
+void Members(auto& io, Is<Pong> auto& m) {
+  Timestamp(io, m.ts);
+}
+
+// -- client -> server --
+
+constexpr std::string_view TypeOf(Tag<Hello>) {
+  return "hello";
+}
+void Members(auto& io, Is<Hello> auto& m) {
+  VenueId(io, m.venue);
+  io.String("token", m.token, 1, kMaxTokenChars, IsVisibleAscii, "visible ASCII");
+  io.OptString("resume", m.resume, 1, kMaxResumeTokenChars, IsIdChar, "letters and digits");
+  PrintableOptString(io, "client", m.client, kMaxClientChars);
+}
+
+constexpr std::string_view TypeOf(Tag<Join>) {
+  return "join";
+}
+void Members(auto& io, Is<Join> auto& m) {
+  if constexpr (std::remove_reference_t<decltype(io)>::kReads) {
+    ObjectReader& r = io.reader();
+    // docs/signaling.md calls the conference a number: a JSON number (a non-negative integer) is
+    // taken as its digits, and the string of digits is accepted too.
+    if (const json* c = r.Member("conference"); c && c->is_number_unsigned()) {
+      m.conference = std::to_string(c->get<uint64_t>());
+    } else if (c && c->is_number()) {
+      r.Fail("conference", "must be a non-negative integer or a string of digits");
+    } else {
+      io.OptString("conference", m.conference, 1, kMaxConferenceChars, IsDigit, "digits");
+    }
+    io.OptInt("booking", m.booking, 1, kMaxInt, false);
+    if (!r.failed() && m.conference.has_value() == m.booking.has_value())
+      r.Fail("conference", "or \"booking\" is required (exactly one of them)");
+  } else {
+    io.OptString("conference", m.conference, 1, kMaxConferenceChars, IsDigit, "digits");
+    io.OptInt("booking", m.booking, 1, kMaxInt, false);
+  }
+}
+
+constexpr std::string_view TypeOf(Tag<Leave>) {
+  return "leave";
+}
+void Members(auto&, Is<Leave> auto&) {}
+
+constexpr std::string_view TypeOf(Tag<Hand>) {
+  return "hand";
+}
+void Members(auto& io, Is<Hand> auto& m) {
+  io.Bool("raised", m.raised);
+}
+
+// -- server -> client --
+
+constexpr std::string_view TypeOf(Tag<Registered>) {
+  return "registered";
+}
+void Members(auto& io, Is<Registered> auto& m) {
+  VenueId(io, m.venue);
+  Text(io, "name", m.name);
+  io.String("session", m.session, 1, kMaxResumeTokenChars, IsIdChar, "letters and digits");
+  io.String("resume_token", m.resume_token, 1, kMaxResumeTokenChars, IsIdChar,
+            "letters and digits");
+  io.Int("heartbeat_ms", m.heartbeat_ms, 1, 3600 * 1000);
+  io.Bool("resumed", m.resumed);
+  io.Constant("protocol", kVersion);
+}
+
+constexpr std::string_view TypeOf(Tag<Joined>) {
+  return "joined";
+}
+void Members(auto& io, Is<Joined> auto& m) {
+  ConferenceNumber(io, m.conference);
+  BookingId(io, m.booking);
+  Text(io, "title", m.title);
+  io.Array("participants", m.participants, kMaxParticipants);
+  io.Enum("layout", m.layout, Layouts());
+  io.Array("tiles", m.tiles, kMaxTiles);
+  io.OptString("speaker", m.speaker, 1, kMaxVenueChars, IsIdChar,
+               "letters, digits, '-', '_' and '.'", true);
+  Seat(io, m.seat);
+  Text(io, "start", m.start, 1);
+  Text(io, "end", m.end, 1);
+  io.Bool("resumed", m.resumed);
+}
+
+constexpr std::string_view TypeOf(Tag<Invite>) {
+  return "invite";
+}
+void Members(auto& io, Is<Invite> auto& m) {
+  ConferenceNumber(io, m.conference);
+  BookingId(io, m.booking);
+  Text(io, "title", m.title);
+  Text(io, "start", m.start, 1);
+  Text(io, "end", m.end, 1);
+  io.Int("attempt", m.attempt, 1, 1000);
+}
+
+constexpr std::string_view TypeOf(Tag<ParticipantEvent>) {
+  return "participant";
+}
+void Members(auto& io, Is<ParticipantEvent> auto& m) {
+  ConferenceNumber(io, m.conference);
+  io.Enum("event", m.event, {"joined", "left", "away", "back"});
+  io.Object("participant", m.participant);
+}
+
+constexpr std::string_view TypeOf(Tag<Layout>) {
+  return "layout";
+}
+void Members(auto& io, Is<Layout> auto& m) {
+  ConferenceNumber(io, m.conference);
+  io.Enum("layout", m.layout, Layouts());
+  io.Array("tiles", m.tiles, kMaxTiles);
+}
+
+constexpr std::string_view TypeOf(Tag<Speaker>) {
+  return "speaker";
+}
+void Members(auto& io, Is<Speaker> auto& m) {
+  ConferenceNumber(io, m.conference);
+  VenueId(io, m.venue);
+}
+
+constexpr std::string_view TypeOf(Tag<Muted>) {
+  return "muted";
+}
+void Members(auto& io, Is<Muted> auto& m) {
+  ConferenceNumber(io, m.conference);
+  VenueId(io, m.venue);
+  io.Bool("muted", m.muted);
+}
+
+constexpr std::string_view TypeOf(Tag<HandEvent>) {
+  return "hand";
+}
+void Members(auto& io, Is<HandEvent> auto& m) {
+  ConferenceNumber(io, m.conference);
+  VenueId(io, m.venue);
+  io.Bool("raised", m.raised);
+}
+
+constexpr std::string_view TypeOf(Tag<Ended>) {
+  return "ended";
+}
+void Members(auto& io, Is<Ended> auto& m) {
+  ConferenceNumber(io, m.conference);
+  BookingId(io, m.booking);
+  io.Enum("reason", m.reason, {"time", "cancelled", "operator", "removed_from_booking"});
+}
+
+constexpr std::string_view TypeOf(Tag<Left>) {
+  return "left";
+}
+void Members(auto& io, Is<Left> auto& m) {
+  ConferenceNumber(io, m.conference);
+}
+
+constexpr std::string_view TypeOf(Tag<ErrorMessage>) {
+  return "error";
+}
+void Members(auto& io, Is<ErrorMessage> auto& m) {
+  io.String("code", m.code, 1, 64, IsIdChar, "letters, digits and '_'");
+  Text(io, "message", m.message);
+  io.Id("ref", m.ref);
+  io.StringOrEmpty("field", m.field, kMaxTextChars, IsNotNul, "text");
+}
+
+// ---- the generic parts: envelope, dispatch on `type` ----
 
 ParseFailure Failure(std::string code, std::string field, std::string message, json ref = nullptr) {
   return ParseFailure{std::move(code), std::move(field), std::move(message), std::move(ref)};
@@ -365,9 +703,24 @@ std::optional<ParseFailure> ReadEnvelope(std::string_view bytes, json* object, s
   return std::nullopt;
 }
 
-}  // namespace
+// The body whose TypeOf is `type`, read from `r`; nullopt for an unknown type (nothing read).
+template <typename Body, size_t... I>
+std::optional<Body> ReadBody(std::string_view type, ObjectReader& r, std::index_sequence<I...>) {
+  std::optional<Body> body;
+  auto try_one = [&]<size_t N>(std::integral_constant<size_t, N>) {
+    using T = std::variant_alternative_t<N, Body>;
+    if (type != TypeOf(Tag<T>{})) return false;
+    MemberReader io(r);
+    Members(io, std::get<N>(body.emplace(std::in_place_index<N>)));
+    return true;
+  };
+  (try_one(std::integral_constant<size_t, I>{}) || ...);
+  return body;
+}
 
-Parsed<ClientMessage> ParseClientMessage(std::string_view bytes) {
+template <typename Message>
+Parsed<Message> ParseMessage(std::string_view bytes) {
+  using Body = decltype(Message::body);
   json object;
   std::string type;
   json id;
@@ -376,379 +729,60 @@ Parsed<ClientMessage> ParseClientMessage(std::string_view bytes) {
   ObjectReader r(object, "", &failure);
   r.Member("type");
   r.Member("id");
-  ClientMessage m{id, Leave{}};
-  if (type == "hello") {
-    Hello h;
-    h.venue = Venue(r);
-    h.token = r.String("token", 1, kMaxTokenChars, IsVisibleAscii, "visible ASCII");
-    h.resume = r.OptString("resume", 1, kMaxResumeTokenChars, IsIdChar, "letters and digits");
-    h.client = r.OptString("client", 0, kMaxClientChars, IsPrintableAscii, "printable ASCII", true);
-    m.body = std::move(h);
-  } else if (type == "join") {
-    Join j;
-    // docs/signaling.md calls the conference a number: a JSON number (a non-negative integer) is
-    // taken as its digits, and the string of digits is accepted too.
-    if (const json* c = r.Member("conference"); c && c->is_number_unsigned()) {
-      j.conference = std::to_string(c->get<uint64_t>());
-    } else if (c && c->is_number()) {
-      r.Fail("conference", "must be a non-negative integer or a string of digits");
-    } else {
-      j.conference = r.OptString("conference", 1, kMaxConferenceChars, IsDigit, "digits");
-    }
-    if (auto b = r.OptInt("booking", 1, kMaxInt)) j.booking = *b;
-    if (!r.failed() && j.conference.has_value() == j.booking.has_value())
-      r.Fail("conference", "or \"booking\" is required (exactly one of them)");
-    m.body = std::move(j);
-  } else if (type == "offer") {
-    Offer o;
-    o.sdp = Sdp(r);
-    o.ref = r.OptId("ref");
-    m.body = std::move(o);
-  } else if (type == "answer") {
-    Answer a;
-    a.sdp = Sdp(r);
-    a.ref = r.OptId("ref");
-    m.body = std::move(a);
-  } else if (type == "candidate") {
-    Candidate c;
-    c.candidate = ReadCandidate(r, &failure);
-    m.body = std::move(c);
-  } else if (type == "leave") {
-    m.body = Leave{};
-  } else if (type == "hand") {
-    m.body = Hand{r.Bool("raised")};
-  } else if (type == "ping") {
-    m.body = Ping{r.OptInt("ts", 0, kMaxInt, true)};
-  } else if (type == "pong") {
-    m.body = Pong{r.OptInt("ts", 0, kMaxInt, true)};
-  } else {
-    return Failure("unknown_type", "type", "unknown message type \"" + type + "\"", id);
-  }
+  std::optional<Body> body =
+      ReadBody<Body>(type, r, std::make_index_sequence<std::variant_size_v<Body>>{});
+  if (!body) return Failure("unknown_type", "type", "unknown message type \"" + type + "\"", id);
   r.Finish();
   if (r.failed()) {
     failure.ref = id;
     return failure;
   }
-  return m;
+  return Message{id, std::move(*body)};
 }
 
-Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
-  json object;
-  std::string type;
-  json id;
-  if (auto f = ReadEnvelope(bytes, &object, &type, &id)) return *f;
-  ParseFailure failure;
-  ObjectReader r(object, "", &failure);
-  r.Member("type");
-  r.Member("id");
-  ServerMessage m{id, Ping{}};
-  if (type == "registered") {
-    Registered g;
-    g.venue = Venue(r);
-    g.name = Text(r, "name");
-    g.session = r.String("session", 1, kMaxResumeTokenChars, IsIdChar, "letters and digits");
-    g.resume_token =
-        r.String("resume_token", 1, kMaxResumeTokenChars, IsIdChar, "letters and digits");
-    g.heartbeat_ms = r.Int("heartbeat_ms", 1, 3600 * 1000);
-    g.resumed = r.Bool("resumed");
-    r.Int("protocol", kVersion, kVersion);
-    m.body = std::move(g);
-  } else if (type == "joined") {
-    Joined j;
-    j.conference = Conference(r);
-    j.booking = BookingId(r);
-    j.title = Text(r, "title");
-    if (const json* a = r.Array("participants", kMaxParticipants)) {
-      for (size_t i = 0; i < a->size() && !r.failed(); ++i)
-        j.participants.push_back(
-            ReadParticipant((*a)[i], "participants[" + std::to_string(i) + "]", r, &failure));
-    }
-    j.layout = ReadEnum(r, "layout", Layouts());
-    j.tiles = ReadTiles(r, &failure);
-    if (const json* sp = r.Member("speaker"); sp && !sp->is_null()) j.speaker = Venue(r, "speaker");
-    j.seat = Seat(r);
-    j.start = Text(r, "start", 1);
-    j.end = Text(r, "end", 1);
-    j.resumed = r.Bool("resumed");
-    m.body = std::move(j);
-  } else if (type == "invite") {
-    Invite v;
-    v.conference = Conference(r);
-    v.booking = BookingId(r);
-    v.title = Text(r, "title");
-    v.start = Text(r, "start", 1);
-    v.end = Text(r, "end", 1);
-    v.attempt = static_cast<int>(r.Int("attempt", 1, 1000));
-    m.body = std::move(v);
-  } else if (type == "participant") {
-    ParticipantEvent p;
-    p.conference = Conference(r);
-    p.event = ReadEnum(r, "event", {"joined", "left", "away", "back"});
-    if (const json* v = r.Member("participant"))
-      p.participant = ReadParticipant(*v, "participant", r, &failure);
-    else
-      r.Fail("participant", "is required");
-    m.body = std::move(p);
-  } else if (type == "layout") {
-    Layout l;
-    l.conference = Conference(r);
-    l.layout = ReadEnum(r, "layout", Layouts());
-    l.tiles = ReadTiles(r, &failure);
-    m.body = std::move(l);
-  } else if (type == "speaker") {
-    m.body = Speaker{Conference(r), Venue(r)};
-  } else if (type == "muted") {
-    Muted u;
-    u.conference = Conference(r);
-    u.venue = Venue(r);
-    u.muted = r.Bool("muted");
-    m.body = std::move(u);
-  } else if (type == "hand") {
-    HandEvent h;
-    h.conference = Conference(r);
-    h.venue = Venue(r);
-    h.raised = r.Bool("raised");
-    m.body = std::move(h);
-  } else if (type == "ended") {
-    Ended e;
-    e.conference = Conference(r);
-    e.booking = BookingId(r);
-    e.reason = ReadEnum(r, "reason", {"time", "cancelled", "operator", "removed_from_booking"});
-    m.body = std::move(e);
-  } else if (type == "left") {
-    m.body = Left{Conference(r)};
-  } else if (type == "offer") {
-    Offer o;
-    o.sdp = Sdp(r);
-    o.ref = r.OptId("ref");
-    m.body = std::move(o);
-  } else if (type == "answer") {
-    Answer a;
-    a.sdp = Sdp(r);
-    a.ref = r.OptId("ref");
-    m.body = std::move(a);
-  } else if (type == "candidate") {
-    Candidate c;
-    c.candidate = ReadCandidate(r, &failure);
-    m.body = std::move(c);
-  } else if (type == "error") {
-    ErrorMessage e;
-    e.code = r.String("code", 1, 64, IsIdChar, "letters, digits and '_'");
-    e.message = Text(r, "message");
-    e.ref = r.OptId("ref");
-    e.field = r.OptString("field", 0, kMaxTextChars, IsNotNul, "text").value_or("");
-    m.body = std::move(e);
-  } else if (type == "ping") {
-    m.body = Ping{r.OptInt("ts", 0, kMaxInt, true)};
-  } else if (type == "pong") {
-    m.body = Pong{r.OptInt("ts", 0, kMaxInt, true)};
-  } else {
-    return Failure("unknown_type", "type", "unknown message type \"" + type + "\"", id);
-  }
-  r.Finish();
-  if (r.failed()) {
-    failure.ref = id;
-    return failure;
-  }
-  return m;
-}
-
-namespace {
-
-struct ClientTypeName {
-  std::string_view operator()(const Hello&) const { return "hello"; }
-  std::string_view operator()(const Join&) const { return "join"; }
-  std::string_view operator()(const Offer&) const { return "offer"; }
-  std::string_view operator()(const Answer&) const { return "answer"; }
-  std::string_view operator()(const Candidate&) const { return "candidate"; }
-  std::string_view operator()(const Leave&) const { return "leave"; }
-  std::string_view operator()(const Hand&) const { return "hand"; }
-  std::string_view operator()(const Ping&) const { return "ping"; }
-  std::string_view operator()(const Pong&) const { return "pong"; }
-};
-
-struct ServerTypeName {
-  std::string_view operator()(const Registered&) const { return "registered"; }
-  std::string_view operator()(const Joined&) const { return "joined"; }
-  std::string_view operator()(const Invite&) const { return "invite"; }
-  std::string_view operator()(const ParticipantEvent&) const { return "participant"; }
-  std::string_view operator()(const Layout&) const { return "layout"; }
-  std::string_view operator()(const Speaker&) const { return "speaker"; }
-  std::string_view operator()(const Muted&) const { return "muted"; }
-  std::string_view operator()(const HandEvent&) const { return "hand"; }
-  std::string_view operator()(const Ended&) const { return "ended"; }
-  std::string_view operator()(const Left&) const { return "left"; }
-  std::string_view operator()(const Offer&) const { return "offer"; }
-  std::string_view operator()(const Answer&) const { return "answer"; }
-  std::string_view operator()(const Candidate&) const { return "candidate"; }
-  std::string_view operator()(const ErrorMessage&) const { return "error"; }
-  std::string_view operator()(const Ping&) const { return "ping"; }
-  std::string_view operator()(const Pong&) const { return "pong"; }
-};
-
-json ParticipantJson(const Participant& p) {
-  return {{"venue", p.venue},
-          {"name", p.name},
-          {"seat", p.seat},
-          {"connected", p.connected},
-          {"hand", p.hand}};
-}
-
-json CandidateJson(const Candidate& c) {
-  if (!c.candidate) return nullptr;
-  json j = {{"candidate", c.candidate->candidate}};
-  if (c.candidate->sdp_mid) j["sdpMid"] = *c.candidate->sdp_mid;
-  if (c.candidate->sdp_mline_index) j["sdpMLineIndex"] = *c.candidate->sdp_mline_index;
-  if (c.candidate->username_fragment) j["usernameFragment"] = *c.candidate->username_fragment;
+template <typename Message>
+json MessageJson(const Message& message) {
+  json j = {{"type", std::string(TypeName(message.body))}};
+  if (!message.id.is_null()) j["id"] = message.id;
+  std::visit(
+      [&j](const auto& body) {
+        MemberWriter io(j);
+        Members(io, body);
+      },
+      message.body);
   return j;
 }
 
-json TilesJson(const std::vector<Tile>& tiles) {
-  json ts = json::array();
-  for (const auto& t : tiles)
-    ts.push_back({{"venue", t.venue}, {"x", t.x}, {"y", t.y}, {"w", t.w}, {"h", t.h}});
-  return ts;
+}  // namespace
+
+Parsed<ClientMessage> ParseClientMessage(std::string_view bytes) {
+  return ParseMessage<ClientMessage>(bytes);
+}
+Parsed<ServerMessage> ParseServerMessage(std::string_view bytes) {
+  return ParseMessage<ServerMessage>(bytes);
 }
 
-void PutRef(json& j, const json& ref) {
-  if (!ref.is_null()) j["ref"] = ref;
+std::string_view TypeName(const ClientBody& body) {
+  return std::visit([](const auto& b) { return TypeOf(Tag<std::decay_t<decltype(b)>>{}); }, body);
+}
+std::string_view TypeName(const ServerBody& body) {
+  return std::visit([](const auto& b) { return TypeOf(Tag<std::decay_t<decltype(b)>>{}); }, body);
 }
 
-// Fills `j` with the body's members (type and id are set by the caller).
-struct ClientBodyJson {
-  json& j;
-  void operator()(const Hello& h) const {
-    j["venue"] = h.venue;
-    j["token"] = h.token;
-    if (h.resume) j["resume"] = *h.resume;
-    if (h.client) j["client"] = *h.client;
-  }
-  void operator()(const Join& x) const {
-    if (x.conference) j["conference"] = *x.conference;
-    if (x.booking) j["booking"] = *x.booking;
-  }
-  void operator()(const Offer& o) const {
-    j["sdp"] = o.sdp;
-    PutRef(j, o.ref);
-  }
-  void operator()(const Answer& a) const {
-    j["sdp"] = a.sdp;
-    PutRef(j, a.ref);
-  }
-  void operator()(const Candidate& c) const { j["candidate"] = CandidateJson(c); }
-  void operator()(const Leave&) const {}
-  void operator()(const Hand& h) const { j["raised"] = h.raised; }
-  void operator()(const Ping& p) const {
-    if (p.ts) j["ts"] = *p.ts;
-  }
-  void operator()(const Pong& p) const {
-    if (p.ts) j["ts"] = *p.ts;
-  }
-};
+json ToJson(const ClientMessage& message) {
+  return MessageJson(message);
+}
+json ToJson(const ServerMessage& message) {
+  return MessageJson(message);
+}
 
-struct ServerBodyJson {
-  json& j;
-  void operator()(const Registered& g) const {
-    j["venue"] = g.venue;
-    j["name"] = g.name;
-    j["session"] = g.session;
-    j["resume_token"] = g.resume_token;
-    j["heartbeat_ms"] = g.heartbeat_ms;
-    j["resumed"] = g.resumed;
-    j["protocol"] = kVersion;
-  }
-  void operator()(const Joined& x) const {
-    j["conference"] = x.conference;
-    j["booking"] = x.booking;
-    j["title"] = x.title;
-    json ps = json::array();
-    for (const auto& p : x.participants) ps.push_back(ParticipantJson(p));
-    j["participants"] = std::move(ps);
-    j["layout"] = x.layout;
-    j["tiles"] = TilesJson(x.tiles);
-    if (x.speaker) j["speaker"] = *x.speaker;
-    j["seat"] = x.seat;
-    j["start"] = x.start;
-    j["end"] = x.end;
-    j["resumed"] = x.resumed;
-  }
-  void operator()(const Invite& v) const {
-    j["conference"] = v.conference;
-    j["booking"] = v.booking;
-    j["title"] = v.title;
-    j["start"] = v.start;
-    j["end"] = v.end;
-    j["attempt"] = v.attempt;
-  }
-  void operator()(const ParticipantEvent& p) const {
-    j["conference"] = p.conference;
-    j["event"] = p.event;
-    j["participant"] = ParticipantJson(p.participant);
-  }
-  void operator()(const Layout& l) const {
-    j["conference"] = l.conference;
-    j["layout"] = l.layout;
-    j["tiles"] = TilesJson(l.tiles);
-  }
-  void operator()(const Speaker& s) const {
-    j["conference"] = s.conference;
-    j["venue"] = s.venue;
-  }
-  void operator()(const Muted& u) const {
-    j["conference"] = u.conference;
-    j["venue"] = u.venue;
-    j["muted"] = u.muted;
-  }
-  void operator()(const HandEvent& h) const {
-    j["conference"] = h.conference;
-    j["venue"] = h.venue;
-    j["raised"] = h.raised;
-  }
-  void operator()(const Ended& e) const {
-    j["conference"] = e.conference;
-    j["booking"] = e.booking;
-    j["reason"] = e.reason;
-  }
-  void operator()(const Left& l) const { j["conference"] = l.conference; }
-  void operator()(const Offer& o) const { ClientBodyJson{j}(o); }
-  void operator()(const Answer& a) const { ClientBodyJson{j}(a); }
-  void operator()(const Candidate& c) const { ClientBodyJson{j}(c); }
-  void operator()(const ErrorMessage& e) const {
-    j["code"] = e.code;
-    j["message"] = e.message;
-    PutRef(j, e.ref);
-    if (!e.field.empty()) j["field"] = e.field;
-  }
-  void operator()(const Ping& p) const { ClientBodyJson{j}(p); }
-  void operator()(const Pong& p) const { ClientBodyJson{j}(p); }
-};
+namespace {
 
 std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
-
-std::string_view TypeName(const ClientBody& body) {
-  return std::visit(ClientTypeName{}, body);
-}
-std::string_view TypeName(const ServerBody& body) {
-  return std::visit(ServerTypeName{}, body);
-}
-
-json ToJson(const ClientMessage& message) {
-  json j = {{"type", std::string(TypeName(message.body))}};
-  if (!message.id.is_null()) j["id"] = message.id;
-  std::visit(ClientBodyJson{j}, message.body);
-  return j;
-}
-
-json ToJson(const ServerMessage& message) {
-  json j = {{"type", std::string(TypeName(message.body))}};
-  if (!message.id.is_null()) j["id"] = message.id;
-  std::visit(ServerBodyJson{j}, message.body);
-  return j;
-}
 
 std::string Serialize(const ClientMessage& message) {
   return Dump(ToJson(message));

@@ -268,110 +268,128 @@ void Switchboard::OnClose(const std::shared_ptr<listener::WebSocketPeer>& peer) 
 void Switchboard::OnText(const std::shared_ptr<listener::WebSocketPeer>& peer,
                          std::string_view text) {
   auto parsed = p::ParseClientMessage(text);
-  std::optional<p::Hello> hello;
-  json hello_id;
-  std::optional<p::Join> join;  // resolved through the directory outside mu_, then applied
-  std::string join_venue;
-  json join_id;
+  Deferred deferred;
   {
     MutexLock lock(mu_);
     Connection* c = FindConnection(peer.get());
     if (!c || c->closing) return;
-    const int64_t now = clock_.NowMs();
-    c->last_rx_ms = now;
-    MessageCounter("in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
-    if (!TakeToken(*c, now)) {
-      SendError(*c, "rate_limited",
-                "more than " + std::to_string(static_cast<int>(settings_.message_rate)) +
-                    " messages per second; closing",
-                parsed ? parsed.value().id : json(nullptr));
-      CloseConnection(*c, listener::CloseCode::kPolicy, "message rate limit exceeded");
-      return;
-    }
-    if (!parsed) {
-      const p::ErrorMessage e = p::ToErrorMessage(parsed.failure());
-      SendError(*c, e.code, e.message, e.ref, e.field);
-      return;
-    }
-    p::ClientMessage& msg = parsed.value();
-    if (auto* h = std::get_if<p::Hello>(&msg.body)) {
-      if (!c->venue.empty()) {
-        SendError(*c, "already_registered",
-                  "this connection is already registered as \"" + c->venue + "\"", msg.id);
-        return;
-      }
-      if (c->hello_pending) {
-        SendError(*c, "busy", "a hello on this connection is still being checked", msg.id);
-        return;
-      }
-      c->hello_pending = true;
-      hello = std::move(*h);
-      hello_id = msg.id;
-    } else if (std::holds_alternative<p::Ping>(msg.body)) {
-      Send(*c, p::Pong{std::get<p::Ping>(msg.body).ts});
-      return;
-    } else if (std::holds_alternative<p::Pong>(msg.body)) {
-      return;
-    } else if (c->venue.empty()) {
-      SendError(*c, "not_registered", "send hello with the venue and its token first", msg.id);
-      return;
-    } else if (auto* j = std::get_if<p::Join>(&msg.body)) {
-      join = std::move(*j);
-      join_venue = c->venue;
-      join_id = msg.id;
-    } else {
-      VenueState& v = *venues_.at(c->venue);
-      std::visit(
-          [&](auto& body) PLATEAU_REQUIRES(mu_) {
-            using T = std::decay_t<decltype(body)>;
-            if constexpr (std::is_same_v<T, p::Leave>) OnLeave(*c, v, msg.id);
-            if constexpr (std::is_same_v<T, p::Hand>) OnHand(*c, v, body, msg.id);
-            if constexpr (std::is_same_v<T, p::Offer>) OnOffer(*c, v, std::move(body), msg.id);
-            if constexpr (std::is_same_v<T, p::Answer>) OnAnswer(*c, v, std::move(body), msg.id);
+    if (!Admit(*c, parsed)) return;
+    deferred = Dispatch(*c, parsed.value());
+  }
+  if (auto* hello = std::get_if<PendingHello>(&deferred)) VerifyHello(peer, *hello);
+  if (auto* join = std::get_if<PendingJoin>(&deferred)) ResolveJoin(peer, *join);
+}
+
+bool Switchboard::Admit(Connection& c, const p::Parsed<p::ClientMessage>& parsed) {
+  const int64_t now = clock_.NowMs();
+  c.last_rx_ms = now;
+  MessageCounter("in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
+  if (!TakeToken(c, now)) {
+    SendError(c, "rate_limited",
+              "more than " + std::to_string(static_cast<int>(settings_.message_rate)) +
+                  " messages per second; closing",
+              parsed ? parsed.value().id : json(nullptr));
+    CloseConnection(c, listener::CloseCode::kPolicy, "message rate limit exceeded");
+    return false;
+  }
+  if (!parsed) {
+    const p::ErrorMessage e = p::ToErrorMessage(parsed.failure());
+    SendError(c, e.code, e.message, e.ref, e.field);
+    return false;
+  }
+  return true;
+}
+
+Switchboard::Deferred Switchboard::Dispatch(Connection& c, p::ClientMessage& msg) {
+  return std::visit(
+      [&](auto& body) PLATEAU_REQUIRES(mu_) -> Deferred {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, p::Hello>) {
+          return OnHello(c, std::move(body), msg.id);
+        } else if constexpr (std::is_same_v<T, p::Ping>) {
+          Send(c, p::Pong{body.ts});
+          return {};
+        } else if constexpr (std::is_same_v<T, p::Pong>) {
+          return {};
+        } else {
+          // Everything else is a registered venue's.
+          if (c.venue.empty()) {
+            SendError(c, "not_registered", "send hello with the venue and its token first", msg.id);
+            return {};
+          }
+          if constexpr (std::is_same_v<T, p::Join>) {
+            return PendingJoin{std::move(body), c.venue, msg.id};
+          } else {
+            VenueState& v = *venues_.at(c.venue);
+            if constexpr (std::is_same_v<T, p::Leave>) OnLeave(c, v, msg.id);
+            if constexpr (std::is_same_v<T, p::Hand>) OnHand(c, v, body, msg.id);
+            if constexpr (std::is_same_v<T, p::Offer>) OnOffer(c, v, std::move(body), msg.id);
+            if constexpr (std::is_same_v<T, p::Answer>) OnAnswer(c, v, std::move(body), msg.id);
             if constexpr (std::is_same_v<T, p::Candidate>)
-              OnCandidate(*c, v, std::move(body), msg.id);
-          },
-          msg.body);
-      UpdateGauges();
-    }
+              OnCandidate(c, v, std::move(body), msg.id);
+            UpdateGauges();
+            return {};
+          }
+        }
+      },
+      msg.body);
+}
+
+Switchboard::Deferred Switchboard::OnHello(Connection& c, p::Hello hello, const json& id) {
+  if (!c.venue.empty()) {
+    SendError(c, "already_registered",
+              "this connection is already registered as \"" + c.venue + "\"", id);
+    return {};
   }
-  if (hello) {
-    // Outside the lock: verifying a token may hash or touch the store.
-    Result<VenueIdentity> identity = Error{"unavailable", "venue tokens cannot be checked"};
-    try {
-      identity = authenticator_.Verify(hello->venue, hello->token);
-      if (identity && identity->venue != hello->venue)
-        identity = Error{"unauthorized", "unknown venue or wrong token"};
-    } catch (const std::exception& e) {
-      log::Error("signaling.authenticator_failed", {{"what", e.what()}});
-    }
-    MutexLock lock(mu_);
-    Connection* c = FindConnection(peer.get());
-    if (c && !c->closing) {
-      c->hello_pending = false;
-      OnHelloVerified(*c, *hello, hello_id, identity);
-      UpdateGauges();
-    }
+  if (c.hello_pending) {
+    SendError(c, "busy", "a hello on this connection is still being checked", id);
+    return {};
   }
-  if (join) {
-    // The look-up (SQLite) runs before the lock is taken. Calls for one connection come one at a
-    // time from its strand, so its messages are still handled in order.
-    const int64_t now_s = clock_.NowSeconds();
-    Result<std::optional<Meeting>> found = Error{"unavailable", "no answer"};
-    try {
-      found = join->conference ? directory_.FindByNumber(*join->conference, now_s)
-                               : directory_.FindByBooking(*join->booking, now_s);
-    } catch (const std::exception& e) {
-      log::Error("signaling.directory_failed", {{"what", e.what()}});
-      found = Error{"unavailable", e.what()};
-    }
-    MutexLock lock(mu_);
-    Connection* c = FindConnection(peer.get());
-    // Still the same registered venue (not closed, not replaced meanwhile)?
-    if (c && !c->closing && c->venue == join_venue) {
-      OnJoin(*c, *venues_.at(c->venue), *join, join_id, found);
-      UpdateGauges();
-    }
+  c.hello_pending = true;
+  return PendingHello{std::move(hello), id};
+}
+
+void Switchboard::VerifyHello(const std::shared_ptr<listener::WebSocketPeer>& peer,
+                              const PendingHello& pending) {
+  // Outside the lock: verifying a token may hash or touch the store.
+  const p::Hello& hello = pending.hello;
+  Result<VenueIdentity> identity = Error{"unavailable", "venue tokens cannot be checked"};
+  try {
+    identity = authenticator_.Verify(hello.venue, hello.token);
+    if (identity && identity->venue != hello.venue)
+      identity = Error{"unauthorized", "unknown venue or wrong token"};
+  } catch (const std::exception& e) {
+    log::Error("signaling.authenticator_failed", {{"what", e.what()}});
+  }
+  MutexLock lock(mu_);
+  Connection* c = FindConnection(peer.get());
+  if (c && !c->closing) {
+    c->hello_pending = false;
+    OnHelloVerified(*c, hello, pending.id, identity);
+    UpdateGauges();
+  }
+}
+
+void Switchboard::ResolveJoin(const std::shared_ptr<listener::WebSocketPeer>& peer,
+                              const PendingJoin& pending) {
+  // The look-up (SQLite) runs before the lock is taken. Calls for one connection come one at a
+  // time from its strand, so its messages are still handled in order.
+  const p::Join& join = pending.join;
+  const int64_t now_s = clock_.NowSeconds();
+  Result<std::optional<Meeting>> found = Error{"unavailable", "no answer"};
+  try {
+    found = join.conference ? directory_.FindByNumber(*join.conference, now_s)
+                            : directory_.FindByBooking(*join.booking, now_s);
+  } catch (const std::exception& e) {
+    log::Error("signaling.directory_failed", {{"what", e.what()}});
+    found = Error{"unavailable", e.what()};
+  }
+  MutexLock lock(mu_);
+  Connection* c = FindConnection(peer.get());
+  // Still the same registered venue (not closed, not replaced meanwhile)?
+  if (c && !c->closing && c->venue == pending.venue) {
+    OnJoin(*c, *venues_.at(c->venue), join, pending.id, found);
+    UpdateGauges();
   }
 }
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "plateau/common/thread_annotations.hpp"
@@ -113,6 +114,30 @@ class Switchboard final : public listener::WebSocketEndpoint,
   struct VenueState;
   struct Room;
   struct InviteState;
+
+  // A hello or a join needs a look-up outside mu_ (the token check, the directory): its handler
+  // returns what to look up and OnText finishes it (VerifyHello, ResolveJoin).
+  struct PendingHello {
+    protocol::Hello hello;
+    nlohmann::json id;
+  };
+  struct PendingJoin {
+    protocol::Join join;
+    std::string venue;  // the registered venue that asked
+    nlohmann::json id;
+  };
+  using Deferred = std::variant<std::monostate, PendingHello, PendingJoin>;
+
+  // OnText's steps, one handler per message kind.
+  bool Admit(Connection& c, const protocol::Parsed<protocol::ClientMessage>& parsed)
+      PLATEAU_REQUIRES(mu_);  // receive time, counters, rate limit, parse errors
+  Deferred Dispatch(Connection& c, protocol::ClientMessage& msg) PLATEAU_REQUIRES(mu_);
+  Deferred OnHello(Connection& c, protocol::Hello hello, const nlohmann::json& id)
+      PLATEAU_REQUIRES(mu_);
+  void VerifyHello(const std::shared_ptr<listener::WebSocketPeer>& peer,
+                   const PendingHello& pending) PLATEAU_EXCLUDES(mu_);
+  void ResolveJoin(const std::shared_ptr<listener::WebSocketPeer>& peer, const PendingJoin& pending)
+      PLATEAU_EXCLUDES(mu_);
 
   // Everything below runs with mu_ held.
   Connection* FindConnection(listener::WebSocketPeer* peer) PLATEAU_REQUIRES(mu_);
