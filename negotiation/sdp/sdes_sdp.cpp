@@ -1,8 +1,9 @@
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
+
+#include "plateau/negotiation/sdp/sdp_text.hpp"
 
 namespace plateau::negotiation::sdp {
 namespace {
@@ -21,63 +22,6 @@ std::string Quote(std::string_view s) {
   if (s.size() > kMax) out += "...";
   out += "\"";
   return out;
-}
-
-std::vector<std::string_view> Fields(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    const size_t start = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-bool IStartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
-}
-
-bool IContains(std::string_view s, std::string_view part) {
-  for (size_t i = 0; i + part.size() <= s.size(); ++i) {
-    if (IEquals(s.substr(i, part.size()), part)) return true;
-  }
-  return false;
-}
-
-template <typename T>
-bool ParseNumber(std::string_view s, T* out) {
-  if (s.empty() || s.size() > 20) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-bool ParsePayloadType(std::string_view s, uint8_t* out) {
-  unsigned v = 0;
-  if (!ParseNumber(s, &v) || v > 127) return false;
-  *out = static_cast<uint8_t>(v);
-  return true;
 }
 
 // Dotted quad, each part 1..3 digits in 0..255.
@@ -164,15 +108,8 @@ struct MediaSection {
 };
 
 bool HasPacketizationMode1(std::string_view params) {
-  while (!params.empty()) {
-    const size_t semi = params.find(';');
-    std::string_view item = Trim(params.substr(0, semi));
-    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
-    const size_t eq = item.find('=');
-    if (eq == std::string_view::npos) continue;
-    if (IEquals(Trim(item.substr(0, eq)), "packetization-mode") && Trim(item.substr(eq + 1)) == "1")
-      return true;
-  }
+  for (const auto& [name, value] : FmtpParameters(params))
+    if (IEquals(name, "packetization-mode") && value == "1") return true;
   return false;
 }
 
@@ -223,16 +160,14 @@ Status ParseMediaLine(size_t line, std::string_view value, MediaSection* m) {
 }
 
 Status ParseMediaAttribute(size_t line, std::string_view a, MediaSection* m) {
-  if (auto d = ParseDirection(a)) {
-    m->direction = *d;
+  const SdpAttribute attr = SplitAttribute(a);
+  if (!attr.has_value) {
+    if (auto d = ParseDirection(attr.name)) m->direction = *d;
+    if (attr.name == "rtcp-mux") m->rtcp_mux = true;
     return Status::Ok();
   }
-  if (a == "rtcp-mux") {
-    m->rtcp_mux = true;
-    return Status::Ok();
-  }
-  if (a.starts_with("rtpmap:")) {
-    const auto f = Fields(a.substr(7));
+  if (attr.name == "rtpmap") {
+    const auto f = Fields(attr.value);
     uint8_t pt = 0;
     if (f.size() != 2 || !ParsePayloadType(f[0], &pt)) {
       return Bad(line, "a=rtpmap must be \"<pt> <encoding>/<clock rate>\", got " + Quote(a));
@@ -256,8 +191,8 @@ Status ParseMediaAttribute(size_t line, std::string_view a, MediaSection* m) {
     m->rtpmaps.emplace(pt, r);
     return Status::Ok();
   }
-  if (a.starts_with("fmtp:")) {
-    std::string_view v = a.substr(5);
+  if (attr.name == "fmtp") {
+    std::string_view v = attr.value;
     const size_t sp = v.find(' ');
     uint8_t pt = 0;
     if (sp == std::string_view::npos || !ParsePayloadType(v.substr(0, sp), &pt)) {
@@ -266,8 +201,8 @@ Status ParseMediaAttribute(size_t line, std::string_view a, MediaSection* m) {
     m->fmtps.emplace(pt, v.substr(sp + 1));
     return Status::Ok();
   }
-  if (a.starts_with("crypto:")) {
-    auto c = tr::ParseCryptoAttribute(a.substr(7));
+  if (attr.name == "crypto") {
+    auto c = tr::ParseCryptoAttribute(attr.value);
     if (c) {
       m->cryptos.push_back({line, std::move(*c), {}});
     } else {
@@ -275,8 +210,8 @@ Status ParseMediaAttribute(size_t line, std::string_view a, MediaSection* m) {
     }
     return Status::Ok();
   }
-  if (a.starts_with("mid:")) {
-    const std::string_view mid = Trim(a.substr(4));
+  if (attr.name == "mid") {
+    const std::string_view mid = Trim(attr.value);
     if (m->mid) return Bad(line, "a second a=mid in one media section");
     if (!IsToken(mid) || mid.size() > kMaxMid) {
       return Bad(line, "a=mid must be 1.." + std::to_string(kMaxMid) +
@@ -382,121 +317,200 @@ Direction AnswerDirection(Direction offered) {
   return Direction::kSendRecv;
 }
 
-Result<SdesDescription> ParseSdes(std::string_view sdp) {
+namespace {
+
+// ParseSdes in steps: the size, the lines (session part and media sections, each attribute read
+// into its section), the choice of the used m-lines, then the rules the used lines must meet
+// together (one transport, one key), then BUNDLE.
+
+// What the line-by-line pass collects.
+struct Parts {
+  uint64_t session_id = 0;
+  uint64_t session_version = 0;
+  bool have_origin = false;
+  std::optional<std::string> address;  // session-level c=
+  size_t address_line = 0;
+  std::optional<Direction> direction;  // session-level direction attribute
+  std::vector<std::vector<std::string_view>> bundle_groups;
+  std::vector<MediaSection> sections;
+};
+
+Status CheckSize(std::string_view sdp) {
   if (sdp.size() > kMaxSdesSdpBytes) {
     return Bad(0, "the SDP is " + std::to_string(sdp.size()) + " bytes; at most " +
                       std::to_string(kMaxSdesSdpBytes) + " are accepted");
   }
   if (sdp.empty()) return Bad(0, "the SDP is empty");
+  return Status::Ok();
+}
 
-  SdesDescription out;
-  std::optional<std::string> session_address;
-  size_t session_address_line = 0;
-  std::optional<Direction> session_direction;
-  bool have_origin = false;
-  std::vector<MediaSection> sections;
-  std::vector<std::vector<std::string_view>> bundle_groups;
+Status CheckCharacters(const SdpLine& line) {
+  for (char c : line.text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7F)
+      return Bad(line.number, "control character in the line");
+  }
+  return Status::Ok();
+}
 
-  size_t number = 0;
-  size_t pos = 0;
-  while (pos < sdp.size()) {
-    size_t end = sdp.find('\n', pos);
-    if (end == std::string_view::npos) end = sdp.size();
-    std::string_view line = sdp.substr(pos, end - pos);
-    pos = end + 1;
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) {
+Status ReadOrigin(const SdpLine& line, Parts& parts) {
+  if (!parts.sections.empty() || parts.have_origin)
+    return Bad(line.number, "o= must appear once, before any m= line");
+  const auto f = Fields(line.value);
+  if (f.size() != 6 || !ParseNumber(f[1], &parts.session_id) ||
+      !ParseNumber(f[2], &parts.session_version) || f[3] != "IN") {
+    return Bad(line.number,
+               "o= must be \"<user> <session id> <version> IN IP4 <address>\" with numeric "
+               "id and version, got " +
+                   Quote(line.value));
+  }
+  parts.have_origin = true;
+  return Status::Ok();
+}
+
+Status ReadConnectionLine(const SdpLine& line, Parts& parts) {
+  auto address = ParseConnection(line.number, line.value);
+  if (!address) return address.error();
+  if (!parts.sections.empty()) {
+    MediaSection& media = parts.sections.back();
+    if (media.address) return Bad(line.number, "a second c= line in one media section");
+    media.address = std::move(*address);
+    media.address_line = line.number;
+  } else {
+    if (parts.address) return Bad(line.number, "a second session-level c= line");
+    parts.address = std::move(*address);
+    parts.address_line = line.number;
+  }
+  return Status::Ok();
+}
+
+Status ReadMediaLine(const SdpLine& line, Parts& parts) {
+  if (!parts.have_origin) return Bad(line.number, "m= before the o= line");
+  if (parts.sections.size() >= kMaxSdesMediaLines) {
+    return Bad(line.number, "more than " + std::to_string(kMaxSdesMediaLines) + " m= lines");
+  }
+  MediaSection m;
+  if (auto st = ParseMediaLine(line.number, line.value, &m); !st) return st.error();
+  parts.sections.push_back(std::move(m));
+  return Status::Ok();
+}
+
+Status ReadAttributeLine(const SdpLine& line, Parts& parts) {
+  if (!parts.sections.empty())
+    return ParseMediaAttribute(line.number, line.value, &parts.sections.back());
+  const SdpAttribute attr = SplitAttribute(line.value);
+  if (auto d = ParseDirection(line.value)) {
+    parts.direction = *d;
+  } else if (attr.name == "group" && attr.value.starts_with("BUNDLE")) {
+    const auto mids = Fields(attr.value.substr(6));
+    parts.bundle_groups.emplace_back(mids.begin(), mids.end());
+  }
+  return Status::Ok();
+}
+
+// The session part and the media sections, line by line; the first problem in line order.
+Result<Parts> ReadParts(std::string_view sdp) {
+  Parts parts;
+  SdpLineReader reader(sdp);
+  while (std::optional<SdpLine> line = reader.Next()) {
+    if (line->text.empty()) {
       // Only trailing empty lines are tolerated.
-      if (sdp.substr(std::min(pos, sdp.size())).find_first_not_of("\r\n") == std::string_view::npos)
-        break;
-      return Bad(number, "empty line inside the description");
+      if (reader.rest().find_first_not_of("\r\n") == std::string_view::npos) break;
+      return Bad(line->number, "empty line inside the description");
     }
-    for (char c : line) {
-      const auto u = static_cast<unsigned char>(c);
-      if ((u < 0x20 && c != '\t') || u == 0x7F) {
-        return Bad(number, "control character in the line");
-      }
+    if (auto st = CheckCharacters(*line); !st) return st.error();
+    if (line->type == 0) {
+      if (line->number == 1) return Bad(0, "not SDP: the first line must be v=0");
+      return Bad(line->number, "not an SDP line (expected <letter>=<value>): " + Quote(line->text));
     }
-    if (line.size() < 2 || line[1] != '=' || line[0] < 'a' || line[0] > 'z') {
-      if (number == 1) return Bad(0, "not SDP: the first line must be v=0");
-      return Bad(number, "not an SDP line (expected <letter>=<value>): " + Quote(line));
-    }
-    const char type = line[0];
-    const std::string_view value = line.substr(2);
-    if (number == 1) {
-      if (type != 'v' || value != "0") return Bad(0, "not SDP: the first line must be v=0");
+    if (line->number == 1) {
+      if (line->type != 'v' || line->value != "0")
+        return Bad(0, "not SDP: the first line must be v=0");
       continue;
     }
-    MediaSection* media = sections.empty() ? nullptr : &sections.back();
-    switch (type) {
+    Status st = Status::Ok();
+    switch (line->type) {
       case 'v':
-        return Bad(number, "a second v= line");
-      case 'o': {
-        if (media || have_origin) return Bad(number, "o= must appear once, before any m= line");
-        const auto f = Fields(value);
-        if (f.size() != 6 || !ParseNumber(f[1], &out.session_id) ||
-            !ParseNumber(f[2], &out.session_version) || f[3] != "IN") {
-          return Bad(number,
-                     "o= must be \"<user> <session id> <version> IN IP4 <address>\" with numeric "
-                     "id and version, got " +
-                         Quote(value));
-        }
-        have_origin = true;
+        return Bad(line->number, "a second v= line");
+      case 'o':
+        st = ReadOrigin(*line, parts);
         break;
-      }
-      case 'c': {
-        auto address = ParseConnection(number, value);
-        if (!address) return address.error();
-        if (media) {
-          if (media->address) return Bad(number, "a second c= line in one media section");
-          media->address = std::move(*address);
-          media->address_line = number;
-        } else {
-          if (session_address) return Bad(number, "a second session-level c= line");
-          session_address = std::move(*address);
-          session_address_line = number;
-        }
+      case 'c':
+        st = ReadConnectionLine(*line, parts);
         break;
-      }
-      case 'm': {
-        if (!have_origin) return Bad(number, "m= before the o= line");
-        if (sections.size() >= kMaxSdesMediaLines) {
-          return Bad(number, "more than " + std::to_string(kMaxSdesMediaLines) + " m= lines");
-        }
-        MediaSection m;
-        if (auto st = ParseMediaLine(number, value, &m); !st) return st.error();
-        sections.push_back(std::move(m));
+      case 'm':
+        st = ReadMediaLine(*line, parts);
         break;
-      }
       case 'a':
-        if (media) {
-          if (auto st = ParseMediaAttribute(number, value, media); !st) return st.error();
-        } else if (auto d = ParseDirection(value)) {
-          session_direction = *d;
-        } else if (value.starts_with("group:BUNDLE")) {
-          const auto mids = Fields(value.substr(12));
-          bundle_groups.emplace_back(mids.begin(), mids.end());
-        }
+        st = ReadAttributeLine(*line, parts);
         break;
       default:
         break;  // s=, t=, b=, i=, ...: not needed
     }
+    if (!st) return st.error();
   }
-  if (!have_origin) return Bad(0, "no o= line");
+  if (!parts.have_origin) return Bad(0, "no o= line");
+  return parts;
+}
 
-  // Every m-line is kept, in order; the first usable video and audio lines are used, the others
-  // are rejected (answered with port 0) with the reason why.
-  struct Used {
-    const MediaSection* section = nullptr;
-    uint8_t payload_type = 0;
-    const tr::CryptoAttribute* crypto = nullptr;
-  };
-  std::optional<Used> video, audio;
+// A used m-line: its section, payload type and key.
+struct Used {
+  const MediaSection* section = nullptr;
+  uint8_t payload_type = 0;
+  const tr::CryptoAttribute* crypto = nullptr;
+};
+
+// Every m-line, in order, and the first usable video and audio lines.
+struct Choice {
   std::vector<MediaLine> lines;
-  lines.reserve(sections.size());
+  std::optional<Used> video, audio;
+};
+
+// Why the line `m` cannot be used ("" = usable, `used` filled in); `taken`: its kind is used.
+std::string RejectReason(const MediaSection& m, bool taken, Used* used) {
+  if (m.port == 0) return "disabled (port 0)";
+  if (m.media != "video" && m.media != "audio")
+    return "m=" + std::string(m.media) + " is not audio or video";
+  if (std::string why = ProfileReason(m); !why.empty()) return why;
+  Pick pick = PickCodec(m);
+  if (!pick.payload_type) return pick.reason;
+  used->payload_type = *pick.payload_type;
+  std::string why;
+  used->crypto = PickCrypto(m, &why);
+  if (!used->crypto) return why;
+  if (taken) {
+    return "a second m=" + std::string(m.media) +
+           " line: only the first usable one is used (no content or slides stream)";
+  }
+  return {};
+}
+
+Error NoUsableMedia(const std::vector<MediaSection>& sections,
+                    const std::vector<MediaLine>& lines) {
+  std::string why;
+  size_t listed = 0;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (listed == 4) {
+      why += "; and " + std::to_string(sections.size() - i) + " more";
+      break;
+    }
+    why += (listed++ ? "; " : ": ");
+    why += "line " + std::to_string(sections[i].line) + " m=" + lines[i].media + ": " +
+           lines[i].reason;
+  }
+  return Bad(0,
+             "no usable media: no enabled RTP/SAVP m-line offers H.264 "
+             "(packetization-mode=1) video or Opus (opus/48000/2) audio with a usable a=crypto" +
+                 why);
+}
+
+// Every m-line is kept, in order; the first usable video and audio lines are used, the others
+// are rejected (answered with port 0) with the reason why.
+Result<Choice> ChooseLines(const std::vector<MediaSection>& sections) {
+  Choice choice;
+  choice.lines.reserve(sections.size());
   for (const MediaSection& m : sections) {
-    for (const MediaLine& earlier : lines) {
+    for (const MediaLine& earlier : choice.lines) {
       if (m.mid && earlier.mid == *m.mid) {
         return Bad(m.line, "a=mid:" + std::string(*m.mid) + " names two m-lines");
       }
@@ -505,116 +519,97 @@ Result<SdesDescription> ParseSdes(std::string_view sdp) {
     line.media = std::string(m.media);
     line.proto = std::string(m.proto);
     if (m.mid) line.mid = std::string(*m.mid);
-    const bool av = m.media == "video" || m.media == "audio";
-    std::optional<Used>& slot = m.media == "video" ? video : audio;
-    // Why the line cannot be used ("" = usable, `used` filled in).
+    std::optional<Used>& slot = m.media == "video" ? choice.video : choice.audio;
     Used used{&m, 0, nullptr};
-    line.reason = [&]() -> std::string {
-      if (m.port == 0) return "disabled (port 0)";
-      if (!av) return "m=" + line.media + " is not audio or video";
-      if (std::string why = ProfileReason(m); !why.empty()) return why;
-      Pick pick = PickCodec(m);
-      if (!pick.payload_type) return pick.reason;
-      used.payload_type = *pick.payload_type;
-      std::string why;
-      used.crypto = PickCrypto(m, &why);
-      if (!used.crypto) return why;
-      if (slot) {
-        return "a second m=" + line.media +
-               " line: only the first usable one is used (no content or slides stream)";
-      }
-      return {};
-    }();
+    line.reason = RejectReason(m, slot.has_value(), &used);
     if (line.reason.empty()) {
       slot = used;
       line.use = m.media == "video" ? LineUse::kVideo : LineUse::kAudio;
     }
     if (line.use == LineUse::kRejected) line.format = std::string(m.first_format);
-    lines.push_back(std::move(line));
+    choice.lines.push_back(std::move(line));
   }
-  if (!video && !audio) {
-    std::string why;
-    size_t listed = 0;
-    for (size_t i = 0; i < sections.size(); ++i) {
-      if (listed == 4) {
-        why += "; and " + std::to_string(sections.size() - i) + " more";
-        break;
-      }
-      why += (listed++ ? "; " : ": ");
-      why += "line " + std::to_string(sections[i].line) + " m=" + lines[i].media + ": " +
-             lines[i].reason;
-    }
-    return Bad(0,
-               "no usable media: no enabled RTP/SAVP m-line offers H.264 "
-               "(packetization-mode=1) video or Opus (opus/48000/2) audio with a usable a=crypto" +
-                   why);
-  }
+  if (!choice.video && !choice.audio) return NoUsableMedia(sections, choice.lines);
+  return choice;
+}
 
-  // The used lines share one transport: one port, one address, one key (BUNDLE, rtcp-mux).
+// The used lines share one transport: one port, one address, one key (BUNDLE, rtcp-mux). Fills
+// in `out`'s port, address, key, directions and payload types.
+Status UseSharedTransport(const Parts& parts, const Choice& choice, SdesDescription* out) {
   const Used* first = nullptr;
-  for (const std::optional<Used>* u : {&video, &audio}) {
+  for (const std::optional<Used>* u : {&choice.video, &choice.audio}) {
     if (!*u) continue;
     const MediaSection& m = *(*u)->section;
     const std::string kind = "m=" + std::string(m.media);
     if (!m.rtcp_mux) {
       return Bad(m.line, kind + " has no a=rtcp-mux; RTP and RTCP must share one port");
     }
-    const std::optional<std::string>& address = m.address ? m.address : session_address;
+    const std::optional<std::string>& address = m.address ? m.address : parts.address;
     if (!address) return Bad(m.line, kind + " has no connection address (c= line)");
     const Direction direction =
-        m.direction ? *m.direction
-                    : (session_direction ? *session_direction : Direction::kSendRecv);
-    (m.media == "video" ? out.video_direction : out.audio_direction) = direction;
+        m.direction ? *m.direction : (parts.direction ? *parts.direction : Direction::kSendRecv);
+    (m.media == "video" ? out->video_direction : out->audio_direction) = direction;
     if (!first) {
       first = &**u;
-      out.port = m.port;
-      out.address = *address;
-      out.crypto = *(*u)->crypto;
+      out->port = m.port;
+      out->address = *address;
+      out->crypto = *(*u)->crypto;
       continue;
     }
-    if (m.port != out.port) {
-      return Bad(m.line, "video and audio use different ports (" + std::to_string(out.port) +
+    if (m.port != out->port) {
+      return Bad(m.line, "video and audio use different ports (" + std::to_string(out->port) +
                              " and " + std::to_string(m.port) +
                              "); both must share one port (BUNDLE)");
     }
-    if (*address != out.address) {
-      return Bad(m.address ? m.address_line : session_address_line,
+    if (*address != out->address) {
+      return Bad(m.address ? m.address_line : parts.address_line,
                  "video and audio use different addresses; both must share one 5-tuple");
     }
     // The first usable alternative of the first line sets the key; this line must offer it too.
-    const CryptoLine* same = nullptr;
-    for (const CryptoLine& c : m.cryptos) {
-      if (c.attribute && SameKey(*c.attribute, out.crypto)) {
-        same = &c;
-        break;
-      }
-    }
-    if (!same) {
+    const bool same_key = std::any_of(m.cryptos.begin(), m.cryptos.end(), [&](const CryptoLine& c) {
+      return c.attribute && SameKey(*c.attribute, out->crypto);
+    });
+    if (!same_key) {
       return Bad(m.cryptos.front().line,
                  "the a=crypto key differs between the video and audio lines; one key must be "
                  "used for both");
     }
-    if (video->payload_type == audio->payload_type) {
+    if (choice.video->payload_type == choice.audio->payload_type) {
       return Bad(m.line, "video and audio both use payload type " +
-                             std::to_string(video->payload_type) +
+                             std::to_string(choice.video->payload_type) +
                              "; lines sharing one transport need distinct payload types");
     }
   }
-  if (video) out.video_payload_type = video->payload_type;
-  if (audio) out.audio_payload_type = audio->payload_type;
+  if (choice.video) out->video_payload_type = choice.video->payload_type;
+  if (choice.audio) out->audio_payload_type = choice.audio->payload_type;
+  return Status::Ok();
+}
 
-  // BUNDLE: one a=group:BUNDLE names every used line's mid.
-  bool bundled = false;
-  for (const auto& group : bundle_groups) {
-    bool all = true;
-    for (const MediaLine& l : lines) {
-      if (l.use == LineUse::kRejected) continue;
-      if (l.mid.empty() || std::find(group.begin(), group.end(), l.mid) == group.end()) all = false;
-    }
-    bundled = bundled || all;
-  }
-  out.bundle = bundled;
-  out.lines = std::move(lines);
+// BUNDLE: one a=group:BUNDLE names every used line's mid.
+bool Bundled(const std::vector<std::vector<std::string_view>>& groups,
+             const std::vector<MediaLine>& lines) {
+  return std::any_of(groups.begin(), groups.end(), [&lines](const auto& group) {
+    return std::all_of(lines.begin(), lines.end(), [&group](const MediaLine& l) {
+      return l.use == LineUse::kRejected ||
+             (!l.mid.empty() && std::find(group.begin(), group.end(), l.mid) != group.end());
+    });
+  });
+}
+
+}  // namespace
+
+Result<SdesDescription> ParseSdes(std::string_view sdp) {
+  if (auto st = CheckSize(sdp); !st) return st.error();
+  Result<Parts> parts = ReadParts(sdp);
+  if (!parts) return parts.error();
+  Result<Choice> choice = ChooseLines(parts->sections);
+  if (!choice) return choice.error();
+  SdesDescription out;
+  out.session_id = parts->session_id;
+  out.session_version = parts->session_version;
+  if (auto st = UseSharedTransport(*parts, *choice, &out); !st) return st.error();
+  out.bundle = Bundled(parts->bundle_groups, choice->lines);
+  out.lines = std::move(choice->lines);
   return out;
 }
 
@@ -711,50 +706,34 @@ SdesDescription AnswerTo(const SdesDescription& offer) {
   return a;
 }
 
-namespace {
-
-// Calls `fn(line)` for each line (without CR/LF) until it returns true. Bounded by the input.
-template <typename Fn>
-bool AnyLine(std::string_view sdp, Fn fn) {
-  size_t pos = 0;
-  while (pos < sdp.size()) {
-    size_t end = sdp.find('\n', pos);
-    if (end == std::string_view::npos) end = sdp.size();
-    std::string_view line = sdp.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (fn(line)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 bool IsDtlsOffer(std::string_view sdp) {
   // An a=fingerprint at session level or in an RTP section, or an RTP section over (D)TLS. A
   // (D)TLS profile or fingerprint of another section (BFCP over TLS, RFC 8856) does not make an
   // SDES offer a WebRTC one: that line is rejected with port 0.
+  // Lines are matched as written (an upper-case "A=fingerprint:" counts), not by SdpLine::type.
   bool rtp_section = true;  // the session level counts
-  return AnyLine(sdp, [&rtp_section](std::string_view line) {
-    if (IStartsWith(line, "a=fingerprint:")) return rtp_section;
-    if (line.starts_with("m=")) {
+  SdpLineReader reader(sdp);
+  while (std::optional<SdpLine> l = reader.Next()) {
+    const std::string_view line = l->text;
+    if (IStartsWith(line, "a=fingerprint:")) {
+      if (rtp_section) return true;
+    } else if (line.starts_with("m=")) {
       const auto f = Fields(line.substr(2));
       rtp_section = f.size() >= 3 && IContains(f[2], "RTP");
-      return rtp_section && (IStartsWith(f[2], "UDP/TLS/") || IStartsWith(f[2], "TCP/TLS/") ||
-                             IStartsWith(f[2], "UDP/DTLS/") || IStartsWith(f[2], "TCP/DTLS/"));
+      if (rtp_section && (IStartsWith(f[2], "UDP/TLS/") || IStartsWith(f[2], "TCP/TLS/") ||
+                          IStartsWith(f[2], "UDP/DTLS/") || IStartsWith(f[2], "TCP/DTLS/")))
+        return true;
     }
-    return false;
-  });
+  }
+  return false;
 }
 
 std::optional<std::string> DtlsFingerprint(std::string_view sdp) {
-  std::optional<std::string> out;
-  AnyLine(sdp, [&out](std::string_view line) {
-    if (!IStartsWith(line, "a=fingerprint:")) return false;
-    out = std::string(Trim(line.substr(14)));
-    return true;
-  });
-  return out;
+  SdpLineReader reader(sdp);
+  while (std::optional<SdpLine> line = reader.Next()) {
+    if (IStartsWith(line->text, "a=fingerprint:")) return std::string(Trim(line->text.substr(14)));
+  }
+  return std::nullopt;
 }
 
 }  // namespace plateau::negotiation::sdp
