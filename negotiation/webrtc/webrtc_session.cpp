@@ -28,6 +28,7 @@
 #include "plateau/common/sanitizer.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
+#include "plateau/mcu/rtp/packet.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/negotiation/webrtc/webrtc_offer.hpp"
 
@@ -129,6 +130,16 @@ class Leg : public std::enable_shared_from_this<Leg> {
   void Fail(const std::string& reason);
   Status LinkSources();
   Status ApplyOffer(const std::string& offer_sdp);
+
+  // Start's steps, in order.
+  Status BuildWebRtcBin(GstBin* bin);
+  Status RestrictIce();
+  Status AddTransceivers();
+  Status AddMixSources(GstBin* bin);
+  void ConnectSignals();
+  // The RTP caps webrtcbin negotiates for each kind: the offer's payload type and H.264 profile.
+  std::string VideoCaps() const;
+  std::string AudioCaps() const;
 
   SessionImpl* owner_;
   const WebRtcConfig config_;
@@ -251,7 +262,20 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   pipeline_ = gst_pipeline_new(("webrtc-" + venue_ + "-" + std::to_string(generation_)).c_str());
   gst_object_ref_sink(pipeline_);
   GstBin* bin = GST_BIN(pipeline_);
+  if (auto st = BuildWebRtcBin(bin); !st) return st;
+  if (auto st = RestrictIce(); !st) return st;
+  if (auto st = AddTransceivers(); !st) return st;
+  if (auto st = AddMixSources(bin); !st) return st;
+  ConnectSignals();
 
+  HandOver(this);  // from here on GStreamer's threads call back into the leg
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    return Error{"media_failed", MediaFailed("the WebRTC pipeline did not start")};
+
+  return ApplyOffer(offer_sdp);
+}
+
+Status Leg::BuildWebRtcBin(GstBin* bin) {
   auto webrtc = mcu::media::AddElement(bin, "webrtcbin", "webrtc");
   if (!webrtc) return webrtc.error();
   webrtc_ = *webrtc;
@@ -259,38 +283,46 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
                kReceiveLatencyMs, nullptr);
   if (!config_.stun_server.empty())
     g_object_set(webrtc_, "stun-server", config_.stun_server.c_str(), nullptr);
+  return Status::Ok();
+}
 
-  // ICE only on the configured addresses. libnice skips loopback unless it is named here.
+// ICE only on the configured addresses. libnice skips loopback unless it is named here.
+Status Leg::RestrictIce() {
   GstWebRTCICE* ice = nullptr;
   g_object_get(webrtc_, "ice-agent", &ice, nullptr);
   if (!ice) return Error{"media_failed", MediaFailed("webrtcbin has no ICE agent")};
+  const mcu::media::GstObjectPtr<GstWebRTCICE> ice_ref(ice);
   for (const std::string& address : config_.ice_addresses) {
     gboolean ok = FALSE;
     g_signal_emit_by_name(ice, "add-local-ip-address", address.c_str(), &ok);
-    if (!ok) {
-      gst_object_unref(ice);
-      return Error{"media_failed", "ICE cannot use the local address " + address};
-    }
+    if (!ok) return Error{"media_failed", "ICE cannot use the local address " + address};
   }
   if (config_.min_port != 0 || config_.max_port != 0)
     g_object_set(ice, "min-rtp-port", guint(config_.min_port), "max-rtp-port",
                  guint(config_.max_port ? config_.max_port : 65535), nullptr);
-  gst_object_unref(ice);
+  return Status::Ok();
+}
 
-  // webrtcbin 1.22 answers only with transceivers that exist before the offer is applied, and
-  // only with the codecs in their caps: one per kind, in the offer's m-line order.
-  const std::string video_caps =
-      "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=" +
-      std::to_string(offer_.video.payload_type) +
-      ",packetization-mode=(string)1,level-asymmetry-allowed=(string)1,profile-level-id=(string)" +
-      offer_.video.profile_level_id +
-      ",rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true";
-  const std::string audio_caps =
-      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=" +
-      std::to_string(offer_.audio.payload_type) + ",encoding-params=(string)2";
+std::string Leg::VideoCaps() const {
+  return "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=" +
+         std::to_string(offer_.video.payload_type) +
+         ",packetization-mode=(string)1,level-asymmetry-allowed=(string)1,profile-level-id=("
+         "string)" +
+         offer_.video.profile_level_id +
+         ",rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true";
+}
+
+std::string Leg::AudioCaps() const {
+  return "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=" +
+         std::to_string(offer_.audio.payload_type) + ",encoding-params=(string)2";
+}
+
+// webrtcbin 1.22 answers only with transceivers that exist before the offer is applied, and
+// only with the codecs in their caps: one per kind, in the offer's m-line order.
+Status Leg::AddTransceivers() {
   const bool video_first = offer_.video.mline < offer_.audio.mline;
-  for (const std::string& text :
-       video_first ? std::vector{video_caps, audio_caps} : std::vector{audio_caps, video_caps}) {
+  for (const std::string& text : video_first ? std::vector{VideoCaps(), AudioCaps()}
+                                             : std::vector{AudioCaps(), VideoCaps()}) {
     mcu::media::GstCapsPtr caps = mcu::media::CapsFromString(text);
     GstWebRTCRTPTransceiver* trans = nullptr;
     g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
@@ -298,14 +330,17 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
     if (!trans) return Error{"media_failed", MediaFailed("webrtcbin refused a transceiver")};
     transceivers_.push_back(trans);
   }
+  return Status::Ok();
+}
 
-  // Sources for what the conference sends; linked once the transceivers have their m-lines.
+// Sources for what the conference sends; linked once the transceivers have their m-lines.
+Status Leg::AddMixSources(GstBin* bin) {
   GstElement* video_src = nullptr;
   for (MediaKind kind : {MediaKind::kVideo, MediaKind::kAudio}) {
     const bool video = kind == MediaKind::kVideo;
     auto src = mcu::media::AddElement(bin, "appsrc", video ? "mix_video" : "mix_audio");
     if (!src) return src.error();
-    const std::string caps_text = (video ? video_caps : audio_caps) + ",ssrc=(uint)" +
+    const std::string caps_text = (video ? VideoCaps() : AudioCaps()) + ",ssrc=(uint)" +
                                   std::to_string(video ? ids_.video_ssrc : ids_.audio_ssrc);
     mcu::media::GstCapsPtr caps = mcu::media::CapsFromString(caps_text);
     g_object_set(*src, "caps", caps.get(), "format", GST_FORMAT_TIME, "is-live", TRUE,
@@ -320,7 +355,10 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   GstPad* vpad = gst_element_get_static_pad(video_src, "src");
   gst_pad_add_probe(vpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Leg::OnUpstreamEvent, this, nullptr);
   gst_object_unref(vpad);
+  return Status::Ok();
+}
 
+void Leg::ConnectSignals() {
   g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&Leg::OnIceCandidate), this);
   g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(&Leg::OnGatheringState),
                    this);
@@ -331,12 +369,6 @@ Status Leg::Start(const std::string& offer_sdp, WebRtcSession::AnswerCallback do
   GstBus* bus = gst_element_get_bus(pipeline_);
   gst_bus_set_sync_handler(bus, &Leg::OnBusMessage, this, nullptr);
   gst_object_unref(bus);
-
-  HandOver(this);  // from here on GStreamer's threads call back into the leg
-  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    return Error{"media_failed", MediaFailed("the WebRTC pipeline did not start")};
-
-  return ApplyOffer(offer_sdp);
 }
 
 Status Leg::ApplyOffer(const std::string& offer_sdp) {
@@ -604,20 +636,23 @@ GstFlowReturn Leg::OnSample(GstAppSink* sink, gpointer data) {
   if (!buffer || !gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
   std::vector<uint8_t> rtp(map.data, map.data + map.size);
   gst_buffer_unmap(buffer, &map);
-  if (rtp.size() < 12) return GST_FLOW_OK;
+  // Not RTP (the conference would drop it too): dropped here.
+  const auto packet = mcu::rtp::RtpPacket::Parse(rtp);
+  if (!packet) return GST_FLOW_OK;
   // The browser's payload types become the conference's (the conference routes by PT).
-  const uint8_t pt = rtp[1] & 0x7f;
+  const uint8_t pt = packet->payload_type();
   uint8_t mapped;
   if (pt == self->offer_.video.payload_type) {
     mapped = self->ids_.conference_video_pt;
-    self->browser_video_ssrc_ = (uint32_t(rtp[8]) << 24) | (uint32_t(rtp[9]) << 16) |
-                                (uint32_t(rtp[10]) << 8) | uint32_t(rtp[11]);
+    self->browser_video_ssrc_ = packet->ssrc();
   } else if (pt == self->offer_.audio.payload_type) {
     mapped = self->ids_.conference_audio_pt;
   } else {
     return GST_FLOW_OK;
   }
-  rtp[1] = static_cast<uint8_t>((rtp[1] & 0x80) | mapped);
+  mcu::rtp::RtpRewrite remap;
+  remap.payload_type = mapped;
+  if (!mcu::rtp::RewriteRtpHeader(rtp, remap)) return GST_FLOW_OK;
   self->owner_->OnBrowserRtp(rtp);
   return GST_FLOW_OK;
 }
@@ -666,18 +701,23 @@ void Leg::Push(MediaKind kind, std::span<const uint8_t> rtp) {
     gst_object_ref(src);
   }
   const mcu::media::GstObjectPtr<GstElement> src_ref(src);
+  // The conference's payload type and SSRC become the ones the browser negotiated and receives.
+  const bool video = kind == MediaKind::kVideo;
+  mcu::rtp::RtpRewrite rewrite;
+  rewrite.payload_type = video ? offer_.video.payload_type : offer_.audio.payload_type;
+  rewrite.ssrc = video ? ids_.video_ssrc : ids_.audio_ssrc;
   GstBuffer* buffer = gst_buffer_new_memdup(rtp.data(), rtp.size());
   GstMapInfo map;
-  if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
-    const bool video = kind == MediaKind::kVideo;
-    const uint8_t pt = video ? offer_.video.payload_type : offer_.audio.payload_type;
-    const uint32_t ssrc = video ? ids_.video_ssrc : ids_.audio_ssrc;
-    map.data[1] = static_cast<uint8_t>((map.data[1] & 0x80) | pt);
-    map.data[8] = static_cast<uint8_t>(ssrc >> 24);
-    map.data[9] = static_cast<uint8_t>(ssrc >> 16);
-    map.data[10] = static_cast<uint8_t>(ssrc >> 8);
-    map.data[11] = static_cast<uint8_t>(ssrc);
-    gst_buffer_unmap(buffer, &map);
+  if (!gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
+    gst_buffer_unref(buffer);
+    return;
+  }
+  const bool rewritten =
+      mcu::rtp::RewriteRtpHeader(std::span<uint8_t>(map.data, map.size), rewrite);
+  gst_buffer_unmap(buffer, &map);
+  if (!rewritten) {  // not RTP: the conference never sends that
+    gst_buffer_unref(buffer);
+    return;
   }
   // Takes the buffer; after Stop the appsrc is flushing and drops it.
   gst_app_src_push_buffer(GST_APP_SRC(src), buffer);
