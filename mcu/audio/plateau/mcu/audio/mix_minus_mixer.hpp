@@ -5,7 +5,9 @@
 // speaker does not flap). Each speaker receives a mix-minus (the other speakers, never its own
 // voice); every other venue receives ONE shared encode of the mix of all speakers. Encoders are a
 // fixed pool of K + 1 bound to the listener stream and to the K speaker slots, so encoder state
-// stays continuous and audio cost grows with K, not with the number of venues.
+// stays continuous and audio cost grows with K, not with the number of venues. Each venue's
+// playout (jitter queue, decode, FEC/PLC, adaptive delay) is a VenuePlayout of its own
+// (venue_playout.hpp); the mixer owns one per venue and only measures, selects, mixes and encodes.
 //
 // Time: the mixer has no clock of its own. The caller calls Tick() once per 20 ms of wall time
 // (if it falls behind, it calls Tick() repeatedly to catch up); every duration in MixerConfig is
@@ -32,6 +34,7 @@
 
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/opus_codec.hpp"
+#include "plateau/mcu/audio/venue_playout.hpp"
 
 namespace plateau::mcu::audio {
 
@@ -51,11 +54,12 @@ struct MixerConfig {
   int challenge_ticks = 10;  // ... averaged over this many ticks (200 ms)
   int hold_ticks = 50;       // a new speaker keeps its slot at least this long (1 s)
   int release_ticks = 100;   // a speaker below the threshold this long frees its slot (2 s)
-  // Playout delay: a talk spurt's first packet is played this many ticks after the tick that
-  // drains it. Adaptive (default): chosen per venue at each spurt's start from the venue's
-  // measured arrival jitter and arrival phase against the tick, within [min, max]; raised during
-  // a spurt when a packet arrives after its audio was concealed, lowered by one frame in quiet
-  // audio when the arrivals show a whole tick to spare. Fixed: always jitter_delay_ticks.
+  // Playout (each venue's VenuePlayout; see PlayoutConfig): a talk spurt's first packet is
+  // played this many ticks after the tick that drains it. Adaptive (default): chosen per venue
+  // at each spurt's start from the venue's measured arrival jitter and arrival phase against the
+  // tick, within [min, max]; raised during a spurt when a packet arrives after its audio was
+  // concealed, lowered by one frame in quiet audio when the arrivals show a whole tick to spare.
+  // Fixed: always jitter_delay_ticks.
   bool adaptive_delay = true;
   int jitter_delay_ticks = 1;  // the fixed delay (adaptive_delay = false)
   int min_delay_ticks = 0;     // adaptive bounds
@@ -70,6 +74,8 @@ struct MixerConfig {
 
 // Validates a MixerConfig (ranges, K >= 1); the mixer is only built from a valid one.
 Status ValidateMixerConfig(const MixerConfig& config);
+// The playout part of a MixerConfig (what each venue's VenuePlayout is built with).
+PlayoutConfig PlayoutConfigOf(const MixerConfig& config);
 
 // One encoded 20 ms Opus frame. The listener frame is ONE object shared by every listener.
 struct EncodedFrame {
@@ -180,16 +186,6 @@ class MixMinusMixer {
   struct Inbox;
   struct Stream;  // one encoder and its output: the listener mix or one speaker slot
 
-  void DrainInbox(Venue& v);
-  void Enqueue(Venue& v, std::uint32_t rtp_timestamp, std::vector<std::uint8_t> payload,
-               int samples, double arrival_ms, double transit_ms);
-  int ChooseDelay(const Venue& v, double arrival_ms, double transit_ms) const;
-  bool TryStretch(Venue& v, std::int64_t u, double transit_ms);
-  bool ShouldShrink(const Venue& v) const;
-  bool Fill(Venue& v, std::size_t samples);
-  void NextFrame(Venue& v);
-  void UpdateTickClock(MixerClock::time_point now);
-  double TickRefMs() const;
   void UpdateLevel(Venue& v);
   void SelectSpeakers();
   void SelectDominant();
@@ -209,11 +205,7 @@ class MixMinusMixer {
   std::optional<VenueId> dominant_;
   std::uint64_t dominant_since_ = 0;
   std::uint64_t tick_ = 0;
-  // The earliest drain time seen for the tick grid (ms, tick 0's time): the minimum of
-  // (tick time - tick x 20 ms) over the last 50..100 ticks, so a late tick does not make
-  // arrivals look earlier than they are.
-  double grid_cur_ = std::numeric_limits<double>::infinity();
-  double grid_prev_ = std::numeric_limits<double>::infinity();
+  TickGrid grid_;  // when each tick drains, for the playouts' delay planning
   std::uint64_t encodes_ = 0;
   std::uint64_t speaker_changes_ = 0;
   MixTick out_;
