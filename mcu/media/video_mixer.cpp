@@ -243,6 +243,22 @@ struct VideoMixer::Impl {
   void BindLocked(Slot& slot, const std::string& venue) PLATEAU_REQUIRES(mu);
   void UnbindLocked(Slot& slot) PLATEAU_REQUIRES(mu);
   void PlaceLocked(Slot& slot, const Rect& rect, const std::string& caption) PLATEAU_REQUIRES(mu);
+  // PushVideoRtp's steps. The venue's state with the packet counted, or nullptr when the venue is
+  // unknown or the packet malformed (counted there).
+  VenueState* CountArrivalLocked(const std::string& venue,
+                                 const std::optional<rtp::RtpPacket>& packet,
+                                 const std::optional<rtp::H264PayloadInfo>& info, size_t size)
+      PLATEAU_REQUIRES(mu);
+  // The slot waits for a keyframe: a keyframe start opens the slot's stream; anything else is
+  // dropped. True when the venue should be asked for a keyframe (rate-limited).
+  bool AwaitKeyframeLocked(Slot& slot, VenueState& state, const rtp::RtpPacket& packet,
+                           const rtp::H264PayloadInfo& info, Clock::time_point now)
+      PLATEAU_REQUIRES(mu);
+  void StartSlotStreamLocked(Slot& slot, const rtp::RtpPacket& keyframe, Clock::time_point now)
+      PLATEAU_REQUIRES(mu);
+  // Renumbers the packet into the slot's stream and pushes it into the slot's appsrc.
+  void ForwardToSlotLocked(Slot& slot, const rtp::RtpPacket& packet, std::span<const uint8_t> bytes,
+                           Clock::time_point now) PLATEAU_REQUIRES(mu);
   // Takes mu briefly; recalculates latency and calls back without it.
   void RequestKeyframes(const std::vector<std::string>& venues) PLATEAU_EXCLUDES(mu);
 
@@ -765,6 +781,9 @@ Status VideoMixer::SetVenueOrder(const std::vector<std::string>& order) {
   return Status::Ok();
 }
 
+// A venue's packet on its way to a decode slot: parse (outside the lock), count it against its
+// venue, drop it if the venue is not shown, hold the slot until a keyframe starts, then renumber it
+// into the slot's continuous stream and push it.
 void VideoMixer::PushVideoRtp(const std::string& venue, std::span<const uint8_t> bytes) {
   Impl& m = *impl_;
   const auto packet = rtp::RtpPacket::Parse(bytes);
@@ -772,78 +791,99 @@ void VideoMixer::PushVideoRtp(const std::string& venue, std::span<const uint8_t>
   bool ask = false;
   {
     MutexLock lock(m.mu);
-    auto it = m.venues.find(venue);
-    if (it == m.venues.end()) {
-      m.unknown_venue_packets++;
+    VenueState* state = m.CountArrivalLocked(venue, packet, info, bytes.size());
+    if (state == nullptr) return;  // unknown venue or malformed: counted
+    if (!state->slot) {
+      state->dropped_hidden++;
       return;
     }
-    VenueState& state = it->second;
-    if (!packet || !info) {
-      state.malformed++;
-      return;
-    }
-    state.packets++;
-    state.bytes += bytes.size();
-    if (info->keyframe_start &&
-        (!state.have_keyframe_ts || state.last_keyframe_ts != packet->timestamp())) {
-      state.have_keyframe_ts = true;
-      state.last_keyframe_ts = packet->timestamp();
-      state.keyframes++;
-    }
-    if (!state.slot) {
-      state.dropped_hidden++;
-      return;
-    }
-    Slot& slot = *m.slots[*state.slot];
+    Slot& slot = *m.slots[*state->slot];
     const auto now = Clock::now();
-    if (slot.waiting_for_keyframe) {
-      if (!info->keyframe_start) {
-        state.dropped_waiting++;
-        if (MsSince(state.last_request, now) >= m.config.keyframe_retry_ms) {
-          state.last_request = now;
-          state.keyframe_requests++;
-          ask = true;
-        }
-      } else {
-        // Continue the slot's output stream where it left off, whatever venue it carried.
-        slot.waiting_for_keyframe = false;
-        const uint16_t out_seq = slot.have_output ? static_cast<uint16_t>(slot.last_out_seq + 1)
-                                                  : static_cast<uint16_t>(RandomU32());
-        const uint32_t out_ts =
-            slot.have_output ? slot.last_out_ts +
-                                   static_cast<uint32_t>(
-                                       std::max<int64_t>(1, MsSince(slot.last_out_time, now)) * 90)
-                             : RandomU32();
-        slot.seq_delta = static_cast<uint16_t>(out_seq - packet->sequence_number());
-        slot.ts_delta = out_ts - packet->timestamp();
-        GstStructure* s = gst_structure_new(kGenerationEvent, "generation", G_TYPE_UINT64,
-                                            static_cast<guint64>(slot.generation.load()), nullptr);
-        gst_element_send_event(slot.appsrc, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
-      }
-    }
-    if (!slot.waiting_for_keyframe) {
-      const uint16_t seq = static_cast<uint16_t>(packet->sequence_number() + slot.seq_delta);
-      const uint32_t ts = packet->timestamp() + slot.ts_delta;
-      if (!slot.have_output || rtp::IsNewerSequenceNumber(seq, slot.last_out_seq)) {
-        slot.last_out_seq = seq;
-        slot.last_out_ts = ts;
-        slot.last_out_time = now;
-      }
-      slot.have_output = true;
-      GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes.size(), nullptr);
-      GstMapInfo map;
-      if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
-        std::copy(bytes.begin(), bytes.end(), map.data);
-        rtp::RewriteRtpHeader(std::span<uint8_t>(map.data, map.size),
-                              rtp::RtpRewrite{kSlotPayloadType, std::nullopt, seq, ts, slot.ssrc});
-        gst_buffer_unmap(buffer, &map);
-        gst_app_src_push_buffer(GST_APP_SRC(slot.appsrc), buffer);  // takes the buffer
-      } else {
-        gst_buffer_unref(buffer);
-      }
-    }
+    if (slot.waiting_for_keyframe) ask = m.AwaitKeyframeLocked(slot, *state, *packet, *info, now);
+    if (!slot.waiting_for_keyframe) m.ForwardToSlotLocked(slot, *packet, bytes, now);
   }
   if (ask && m.callbacks.on_keyframe_request) m.callbacks.on_keyframe_request(venue);
+}
+
+VenueState* VideoMixer::Impl::CountArrivalLocked(const std::string& venue,
+                                                 const std::optional<rtp::RtpPacket>& packet,
+                                                 const std::optional<rtp::H264PayloadInfo>& info,
+                                                 size_t size) {
+  auto it = venues.find(venue);
+  if (it == venues.end()) {
+    unknown_venue_packets++;
+    return nullptr;
+  }
+  VenueState& state = it->second;
+  if (!packet || !info) {
+    state.malformed++;
+    return nullptr;
+  }
+  state.packets++;
+  state.bytes += size;
+  if (info->keyframe_start &&
+      (!state.have_keyframe_ts || state.last_keyframe_ts != packet->timestamp())) {
+    state.have_keyframe_ts = true;
+    state.last_keyframe_ts = packet->timestamp();
+    state.keyframes++;
+  }
+  return &state;
+}
+
+bool VideoMixer::Impl::AwaitKeyframeLocked(Slot& slot, VenueState& state,
+                                           const rtp::RtpPacket& packet,
+                                           const rtp::H264PayloadInfo& info,
+                                           Clock::time_point now) {
+  if (info.keyframe_start) {
+    StartSlotStreamLocked(slot, packet, now);
+    return false;
+  }
+  state.dropped_waiting++;
+  if (MsSince(state.last_request, now) < config.keyframe_retry_ms) return false;
+  state.last_request = now;
+  state.keyframe_requests++;
+  return true;
+}
+
+// Continue the slot's output stream where it left off, whatever venue it carried.
+void VideoMixer::Impl::StartSlotStreamLocked(Slot& slot, const rtp::RtpPacket& keyframe,
+                                             Clock::time_point now) {
+  slot.waiting_for_keyframe = false;
+  const uint16_t out_seq = slot.have_output ? static_cast<uint16_t>(slot.last_out_seq + 1)
+                                            : static_cast<uint16_t>(RandomU32());
+  const uint32_t out_ts =
+      slot.have_output
+          ? slot.last_out_ts +
+                static_cast<uint32_t>(std::max<int64_t>(1, MsSince(slot.last_out_time, now)) * 90)
+          : RandomU32();
+  slot.seq_delta = static_cast<uint16_t>(out_seq - keyframe.sequence_number());
+  slot.ts_delta = out_ts - keyframe.timestamp();
+  GstStructure* s = gst_structure_new(kGenerationEvent, "generation", G_TYPE_UINT64,
+                                      static_cast<guint64>(slot.generation.load()), nullptr);
+  gst_element_send_event(slot.appsrc, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
+}
+
+void VideoMixer::Impl::ForwardToSlotLocked(Slot& slot, const rtp::RtpPacket& packet,
+                                           std::span<const uint8_t> bytes, Clock::time_point now) {
+  const uint16_t seq = static_cast<uint16_t>(packet.sequence_number() + slot.seq_delta);
+  const uint32_t ts = packet.timestamp() + slot.ts_delta;
+  if (!slot.have_output || rtp::IsNewerSequenceNumber(seq, slot.last_out_seq)) {
+    slot.last_out_seq = seq;
+    slot.last_out_ts = ts;
+    slot.last_out_time = now;
+  }
+  slot.have_output = true;
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes.size(), nullptr);
+  GstMapInfo map;
+  if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
+    std::copy(bytes.begin(), bytes.end(), map.data);
+    rtp::RewriteRtpHeader(std::span<uint8_t>(map.data, map.size),
+                          rtp::RtpRewrite{kSlotPayloadType, std::nullopt, seq, ts, slot.ssrc});
+    gst_buffer_unmap(buffer, &map);
+    gst_app_src_push_buffer(GST_APP_SRC(slot.appsrc), buffer);  // takes the buffer
+  } else {
+    gst_buffer_unref(buffer);
+  }
 }
 
 Result<bool> VideoMixer::RequestKeyframe(std::string_view tier_name) {
