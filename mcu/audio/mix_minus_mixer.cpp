@@ -105,12 +105,14 @@ Status ValidateMixerConfig(const MixerConfig& c) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<MixMinusMixer>> MixMinusMixer::Create(const MixerConfig& config) {
+Result<std::unique_ptr<MixMinusMixer>> MixMinusMixer::Create(const MixerConfig& config,
+                                                             const plateau::Clock& clock) {
   if (Status s = ValidateMixerConfig(config); !s) return s.error();
-  return std::make_unique<MixMinusMixer>(config);
+  return std::make_unique<MixMinusMixer>(config, clock);
 }
 
-MixMinusMixer::MixMinusMixer(const MixerConfig& config) : config_(config) {
+MixMinusMixer::MixMinusMixer(const MixerConfig& config, const plateau::Clock& clock)
+    : config_(config), clock_(clock) {
   if (Status s = ValidateMixerConfig(config); !s) throw std::invalid_argument(s.error().message);
   OpusEncoderOptions opts;
   opts.channels = 1;
@@ -337,6 +339,15 @@ void MixMinusMixer::MixAndEncode() {
         {id, speaker ? slot_frames[static_cast<std::size_t>(v->slot)] : listener_frame, speaker});
     out_.levels.push_back({id, v->level, speaker, v->muted});
   }
+}
+
+PushResult MixMinusMixer::PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
+                                   std::span<const std::uint8_t> payload) {
+  return PushOpus(venue, rtp_timestamp, seq, payload, clock_.Monotonic());
+}
+
+const MixTick& MixMinusMixer::Tick() {
+  return Tick(clock_.Monotonic());
 }
 
 const MixTick& MixMinusMixer::Tick(MixerClock::time_point now) {

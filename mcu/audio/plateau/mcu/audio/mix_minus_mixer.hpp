@@ -9,11 +9,12 @@
 // playout (jitter queue, decode, FEC/PLC, adaptive delay) is a VenuePlayout of its own
 // (venue_playout.hpp); the mixer owns one per venue and only measures, selects, mixes and encodes.
 //
-// Time: the mixer has no clock of its own. The caller calls Tick() once per 20 ms of wall time
+// Time: the mixer does not pace itself. The caller calls Tick() once per 20 ms of wall time
 // (if it falls behind, it calls Tick() repeatedly to catch up); every duration in MixerConfig is
-// counted in ticks of 20 ms of audio. PushOpus() and Tick() take the steady-clock time of the
-// packet's arrival and of the tick (default: now); the adaptive playout delay is planned from
-// them. Tests pass simulated times and therefore run without sleeping.
+// counted in ticks of 20 ms of audio. PushOpus() and Tick() take the monotonic time of the
+// packet's arrival and of the tick (default: now on the injected plateau::Clock); the adaptive
+// playout delay is planned from them. Tests pass simulated times (or a ManualClock) and
+// therefore run without sleeping.
 //
 // Threads: PushOpus() may be called from any thread, concurrently with everything else (it copies
 // the payload into a small bounded per-venue inbox under a mutex). Every other member function
@@ -32,6 +33,7 @@
 #include <span>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/opus_codec.hpp"
 #include "plateau/mcu/audio/venue_playout.hpp"
@@ -41,7 +43,8 @@ namespace plateau::mcu::audio {
 // The caller's name for a venue (a slot index or the venue's SSRC: anything unique in the mixer).
 using VenueId = std::uint32_t;
 
-// Arrival and tick times.
+// The type of arrival and tick times (plateau::Clock::Monotonic()'s); time is read only through
+// the plateau::Clock the mixer is given, never from this type.
 using MixerClock = std::chrono::steady_clock;
 
 // kSampleRate (48 kHz), kFrameSamples (960 = 20 ms = one Tick), kMaxOpusPayload: opus_codec.hpp.
@@ -153,8 +156,11 @@ enum class PushResult {
 class MixMinusMixer {
  public:
   // `config` must pass ValidateMixerConfig (use Create() for a Result instead of a throw).
-  explicit MixMinusMixer(const MixerConfig& config = {});
-  static Result<std::unique_ptr<MixMinusMixer>> Create(const MixerConfig& config);
+  // `clock` (kept by reference, must outlive the mixer) gives the default arrival and tick times.
+  explicit MixMinusMixer(const MixerConfig& config = {},
+                         const plateau::Clock& clock = SystemClock::Instance());
+  static Result<std::unique_ptr<MixMinusMixer>> Create(
+      const MixerConfig& config, const plateau::Clock& clock = SystemClock::Instance());
   ~MixMinusMixer();
   MixMinusMixer(const MixMinusMixer&) = delete;
   MixMinusMixer& operator=(const MixMinusMixer&) = delete;
@@ -169,13 +175,16 @@ class MixMinusMixer {
   // sequence number, received at `arrival` (pass the socket's receive time when known). The
   // payload is copied; nothing is kept after return.
   PushResult PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
-                      std::span<const std::uint8_t> payload,
-                      MixerClock::time_point arrival = MixerClock::now());
+                      std::span<const std::uint8_t> payload, MixerClock::time_point arrival);
+  // The same, arrived now (the clock's Monotonic()).
+  PushResult PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
+                      std::span<const std::uint8_t> payload);
 
   // Owner thread, every 20 ms: drains the inboxes, takes each venue's next 20 ms frame from its
   // jitter queue (decode, in-band FEC or PLC), measures levels, picks speakers, mixes, encodes.
   // `now` is when the inboxes are drained (catch-up ticks may share one time).
-  const MixTick& Tick(MixerClock::time_point now = MixerClock::now());
+  const MixTick& Tick(MixerClock::time_point now);
+  const MixTick& Tick();  // now: the clock's Monotonic()
 
   const MixerConfig& config() const { return config_; }
   std::size_t encoder_count() const;
@@ -194,6 +203,7 @@ class MixMinusMixer {
   void Promote(Venue& v, std::size_t slot);
 
   MixerConfig config_;
+  const plateau::Clock& clock_;
   std::map<VenueId, std::unique_ptr<Venue>> venues_;  // owner thread
 
   mutable std::mutex inbox_mu_;  // guards inboxes_ and every Inbox (PushOpus vs. owner thread)
