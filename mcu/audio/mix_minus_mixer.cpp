@@ -76,14 +76,12 @@ struct MixMinusMixer::Stream {
 };
 
 PlayoutConfig PlayoutConfigOf(const MixerConfig& c) {
-  PlayoutConfig p;
-  p.adaptive_delay = c.adaptive_delay;
-  p.jitter_delay_ticks = c.jitter_delay_ticks;
-  p.min_delay_ticks = c.min_delay_ticks;
-  p.max_delay_ticks = c.max_delay_ticks;
-  p.max_queue_ticks = c.max_queue_ticks;
-  p.idle_after_missing = c.idle_after_missing;
-  return p;
+  return {.adaptive_delay = c.adaptive_delay,
+          .jitter_delay_ticks = c.jitter_delay_ticks,
+          .min_delay_ticks = c.min_delay_ticks,
+          .max_delay_ticks = c.max_delay_ticks,
+          .max_queue_ticks = c.max_queue_ticks,
+          .idle_after_missing = c.idle_after_missing};
 }
 
 Status ValidateMixerConfig(const MixerConfig& c) {
