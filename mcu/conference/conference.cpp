@@ -30,7 +30,7 @@ namespace plateau::mcu::conference {
 namespace {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
+using MonoTime = plateau::Clock::MonoTime;
 constexpr auto kTick = std::chrono::milliseconds(20);
 // After a stall longer than this the audio clock jumps ahead instead of bursting stale audio.
 constexpr int kMaxCatchUpTicks = 10;
@@ -116,10 +116,12 @@ struct VenueState {
 
 class ConferenceImpl final : public Conference {
  public:
-  ConferenceImpl(ConferenceConfig config, ConferenceCallbacks callbacks, media::LayoutKind layout)
+  ConferenceImpl(ConferenceConfig config, ConferenceCallbacks callbacks, media::LayoutKind layout,
+                 const plateau::Clock& clock)
       : work_(asio::make_work_guard(io_)),
         tick_timer_(io_),
         config_(std::move(config)),
+        clock_(clock),
         callbacks_(std::move(callbacks)),
         requested_layout_(layout),
         rng_(std::random_device{}()),
@@ -169,7 +171,7 @@ class ConferenceImpl final : public Conference {
   }
 
   Status Start() {
-    auto audio = audio::MixMinusMixer::Create(config_.audio);
+    auto audio = audio::MixMinusMixer::Create(config_.audio, clock_);
     if (!audio) return audio.error();
     audio_ = std::move(audio.value());
 
@@ -178,7 +180,7 @@ class ConferenceImpl final : public Conference {
     cb.on_keyframe_request = [this](const std::string& venue) {
       asio::post(io_, [this, venue] { AskVenueForKeyframe(venue); });
     };
-    auto video = media::VideoMixer::Create(config_.video, std::move(cb));
+    auto video = media::VideoMixer::Create(config_.video, std::move(cb), clock_);
     if (!video) return video.error();
     video_ = std::move(video.value());
     std::string_view layout;
@@ -186,7 +188,7 @@ class ConferenceImpl final : public Conference {
       // No other thread runs yet; the lock is for the analysis (and costs nothing).
       MutexLock lock(mu_);
       video_->SetLayout(requested_layout_);
-      tier_last_forced_.assign(config_.video.tiers.size(), Clock::time_point{});
+      tier_last_forced_.assign(config_.video.tiers.size(), MonoTime{});
       layout = media::LayoutName(requested_layout_);
     }
     {
@@ -200,7 +202,7 @@ class ConferenceImpl final : public Conference {
 
     thread_ = std::thread([this] { io_.run(); });
     asio::post(io_, [this] {
-      ticks_.emplace(Clock::now(), kTick, kMaxCatchUpTicks);
+      ticks_.emplace(clock_.Monotonic(), kTick, kMaxCatchUpTicks);
       ScheduleTick();
     });
     log::Info("conference.started", {{"conference", config_.id},
@@ -314,7 +316,7 @@ class ConferenceImpl final : public Conference {
     }
     c.packets_in.fetch_add(1, std::memory_order_relaxed);
     c.bytes_in.fetch_add(bytes.size(), std::memory_order_relaxed);
-    OnMedia(*route, *packet, kind, Clock::now());
+    OnMedia(*route, *packet, kind, clock_.Monotonic());
   }
 
   void OnKeyframeRequest(const std::string& venue) override {
@@ -508,10 +510,10 @@ class ConferenceImpl final : public Conference {
     route->video_ssrc = v.video_ssrc;
     route->counters = v.counters;
     cb.on_rtp = [this, route](const rtp::RtpPacket& p, const transport::RtpArrival& a) {
-      OnMedia(*route, p, a.kind, Clock::time_point(std::chrono::microseconds(a.arrival_us)));
+      OnMedia(*route, p, a.kind, MonoTime(std::chrono::microseconds(a.arrival_us)));
     };
     cb.on_keyframe_request = [counters = v.counters](uint32_t) { counters->tier_keyframe = true; };
-    auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb));
+    auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb), clock_);
     if (!t) {
       const auto& e = t.error();
       if (e.code == "bind") return Err("bind_failed", e.message);
@@ -648,7 +650,7 @@ class ConferenceImpl final : public Conference {
   // Inbound plain RTP of a venue (io thread for SDES, the carrier's thread for external).
   // `arrival`: when the datagram was read (the audio mixer plans its playout delay from it).
   void OnMedia(const Route& route, const rtp::RtpPacket& p, transport::MediaKind kind,
-               Clock::time_point arrival) {
+               MonoTime arrival) {
     Counters& c = *route.counters;
     const VenueMedia& media = route.carrier.media;
     if (!(kind == transport::MediaKind::kVideo ? media.sends_video : media.sends_audio)) {
@@ -701,7 +703,7 @@ class ConferenceImpl final : public Conference {
   // ---- The 20 ms tick (io thread) ----
 
   void ScheduleTick() {
-    tick_timer_.expires_at(ticks_->next_deadline());
+    tick_timer_.expires_after(ticks_->next_deadline() - clock_.Monotonic());
     tick_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       OnTick();
@@ -711,7 +713,7 @@ class ConferenceImpl final : public Conference {
 
   void OnTick() {
     MutexLock lock(mu_);
-    const auto due = ticks_->Advance(Clock::now());
+    const auto due = ticks_->Advance(clock_.Monotonic());
     if (due.skipped > 0)
       log::Warn("conference.audio_stall",
                 {{"conference", config_.id}, {"skipped_ticks", due.skipped}});
@@ -760,7 +762,7 @@ class ConferenceImpl final : public Conference {
   // Receivers that asked for a keyframe (PLI/FIR, joined, reconnected) get one per tier,
   // coalesced to the tier's rate limit: a limited request stays pending instead of being lost.
   void ServiceTierKeyframesLocked() PLATEAU_REQUIRES(mu_) {
-    const auto now = Clock::now();
+    const auto now = clock_.Monotonic();
     const auto min_interval =
         std::chrono::milliseconds(std::max(0, config_.video.tier_keyframe_min_interval_ms));
     std::vector<bool> wanted(config_.video.tiers.size(), false);
@@ -918,6 +920,9 @@ class ConferenceImpl final : public Conference {
   std::atomic<bool> stopping_{false};
 
   const ConferenceConfig config_;
+  // Every time the conference and its mixers and transports read; the tick timer waits on Asio's
+  // steady clock for the distance this clock gives.
+  const plateau::Clock& clock_;
   const ConferenceCallbacks callbacks_;
 
   mutable Mutex mu_;
@@ -934,7 +939,7 @@ class ConferenceImpl final : public Conference {
   std::optional<std::string> dominant_ PLATEAU_GUARDED_BY(mu_);
   std::vector<media::Placement> last_placements_ PLATEAU_GUARDED_BY(mu_);
   std::string last_layout_ PLATEAU_GUARDED_BY(mu_);
-  std::vector<Clock::time_point> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
+  std::vector<MonoTime> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
   std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
   std::mt19937 rng_ PLATEAU_GUARDED_BY(mu_);
   std::set<uint32_t> used_ssrcs_ PLATEAU_GUARDED_BY(mu_);
@@ -955,7 +960,8 @@ class ConferenceImpl final : public Conference {
 }  // namespace
 
 Result<std::unique_ptr<Conference>> Conference::Create(ConferenceConfig config,
-                                                       ConferenceCallbacks callbacks) {
+                                                       ConferenceCallbacks callbacks,
+                                                       const plateau::Clock& clock) {
   if (config.id.empty()) return Err("bad_config", "a conference needs a non-empty id");
   if (config.video_payload_type > 127 || config.audio_payload_type > 127 ||
       config.video_payload_type == config.audio_payload_type)
@@ -964,7 +970,8 @@ Result<std::unique_ptr<Conference>> Conference::Create(ConferenceConfig config,
   if (Status s = audio::ValidateMixerConfig(config.audio); !s) return s.error();
   auto layout = media::ParseLayout(config.layout);
   if (!layout) return layout.error();
-  auto c = std::make_unique<ConferenceImpl>(std::move(config), std::move(callbacks), *layout);
+  auto c =
+      std::make_unique<ConferenceImpl>(std::move(config), std::move(callbacks), *layout, clock);
   if (Status s = c->Start(); !s) return s.error();
   return std::unique_ptr<Conference>(std::move(c));
 }

@@ -23,7 +23,7 @@
 namespace plateau::mcu::media {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using MonoTime = plateau::Clock::MonoTime;
 
 // One decode slot per tile of the largest layout (4x4).
 constexpr size_t kSlotCount = 16;
@@ -50,7 +50,7 @@ uint32_t RandomU32() {
   return static_cast<uint32_t>(rng());
 }
 
-int64_t MsSince(Clock::time_point since, Clock::time_point now) {
+int64_t MsSince(MonoTime since, MonoTime now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count();
 }
 
@@ -146,7 +146,7 @@ struct Slot {
   bool have_output = false;  // a packet went out of this slot (ever)
   uint16_t last_out_seq = 0;
   uint32_t last_out_ts = 0;
-  Clock::time_point last_out_time;
+  MonoTime last_out_time;
   uint16_t seq_delta = 0;
   uint32_t ts_delta = 0;
   Rect rect;
@@ -166,7 +166,7 @@ struct Slot {
   // only this one, never the mixer's mu.
   Mutex name_mu;
   std::string venue_for_requests PLATEAU_GUARDED_BY(name_mu);
-  Clock::time_point last_loss_request PLATEAU_GUARDED_BY(name_mu);
+  MonoTime last_loss_request PLATEAU_GUARDED_BY(name_mu);
 };
 
 struct Tier {
@@ -175,7 +175,7 @@ struct Tier {
   GstElement* encoder = nullptr;
   GstElement* appsink = nullptr;
   Mutex mu;  // RequestKeyframe may come from any thread; leaf
-  Clock::time_point last_forced PLATEAU_GUARDED_BY(mu);
+  MonoTime last_forced PLATEAU_GUARDED_BY(mu);
   bool forced_once PLATEAU_GUARDED_BY(mu) = false;
   std::atomic<uint64_t> frames{0};
   std::atomic<uint64_t> keyframes{0};
@@ -200,13 +200,14 @@ struct VenueState {
   uint64_t keyframes = 0;
   uint64_t keyframe_requests = 0;
   uint64_t frames_decoded = 0;  // from earlier bindings
-  Clock::time_point last_request;
+  MonoTime last_request;
   bool have_keyframe_ts = false;
   uint32_t last_keyframe_ts = 0;
 };
 
 struct VideoMixer::Impl {
   VideoMixerConfig config;
+  const plateau::Clock& clock;  // every time the mixer reads (keyframe rate limits, restamping)
   VideoMixerCallbacks callbacks;
   OwnedPipeline pipeline{"video-mixer"};
   GstElement* compositor = nullptr;
@@ -227,7 +228,8 @@ struct VideoMixer::Impl {
   // A slot joined the compositor: redistribute latency.
   bool latency_changed PLATEAU_GUARDED_BY(mu) = false;
 
-  explicit Impl(const VideoMixerConfig& c) : config(c), layout(c.canvas_width, c.canvas_height) {}
+  Impl(const VideoMixerConfig& c, const plateau::Clock& clk)
+      : config(c), clock(clk), layout(c.canvas_width, c.canvas_height) {}
 
   Status Build();
   // The compositor asks for its upstream latency when it starts, which can race with the slots
@@ -243,6 +245,21 @@ struct VideoMixer::Impl {
   void BindLocked(Slot& slot, const std::string& venue) PLATEAU_REQUIRES(mu);
   void UnbindLocked(Slot& slot) PLATEAU_REQUIRES(mu);
   void PlaceLocked(Slot& slot, const Rect& rect, const std::string& caption) PLATEAU_REQUIRES(mu);
+  // PushVideoRtp's steps. The venue's state with the packet counted, or nullptr when the venue is
+  // unknown or the packet malformed (counted there).
+  VenueState* CountArrivalLocked(const std::string& venue,
+                                 const std::optional<rtp::RtpPacket>& packet,
+                                 const std::optional<rtp::H264PayloadInfo>& info, size_t size)
+      PLATEAU_REQUIRES(mu);
+  // The slot waits for a keyframe: a keyframe start opens the slot's stream; anything else is
+  // dropped. True when the venue should be asked for a keyframe (rate-limited).
+  bool AwaitKeyframeLocked(Slot& slot, VenueState& state, const rtp::RtpPacket& packet,
+                           const rtp::H264PayloadInfo& info, MonoTime now) PLATEAU_REQUIRES(mu);
+  void StartSlotStreamLocked(Slot& slot, const rtp::RtpPacket& keyframe, MonoTime now)
+      PLATEAU_REQUIRES(mu);
+  // Renumbers the packet into the slot's stream and pushes it into the slot's appsrc.
+  void ForwardToSlotLocked(Slot& slot, const rtp::RtpPacket& packet, std::span<const uint8_t> bytes,
+                           MonoTime now) PLATEAU_REQUIRES(mu);
   // Takes mu briefly; recalculates latency and calls back without it.
   void RequestKeyframes(const std::vector<std::string>& venues) PLATEAU_EXCLUDES(mu);
 
@@ -545,7 +562,7 @@ GstPadProbeReturn VideoMixer::Impl::OnUpstreamEvent(GstPad* pad, GstPadProbeInfo
   std::string venue;
   {
     MutexLock lock(slot.name_mu);
-    const auto now = Clock::now();
+    const auto now = impl ? impl->clock.Monotonic() : SystemClock::Instance().Monotonic();
     if (!slot.venue_for_requests.empty() &&
         MsSince(slot.last_loss_request, now) >= (impl ? impl->config.keyframe_retry_ms : 300)) {
       slot.last_loss_request = now;
@@ -620,7 +637,7 @@ std::vector<std::string> VideoMixer::Impl::ApplyLayoutLocked() {
   for (auto& slot : slots)
     if (!slot->venue.empty() && !visible.count(slot->venue)) UnbindLocked(*slot);
   std::vector<std::string> requests;
-  const auto now = Clock::now();
+  const auto now = clock.Monotonic();
   for (const auto& p : placements) {
     VenueState& venue = venues[p.venue];
     if (!venue.slot) {
@@ -668,7 +685,8 @@ VideoMixer::~VideoMixer() {
 }
 
 Result<std::unique_ptr<VideoMixer>> VideoMixer::Create(const VideoMixerConfig& config,
-                                                       VideoMixerCallbacks callbacks) {
+                                                       VideoMixerCallbacks callbacks,
+                                                       const plateau::Clock& clock) {
   auto bad = [](const std::string& m) { return Error{"bad_config", m}; };
   if (config.canvas_width < 16 || config.canvas_height < 16 || config.canvas_width % 2 ||
       config.canvas_height % 2 || config.canvas_width > 3840 || config.canvas_height > 2160)
@@ -693,7 +711,7 @@ Result<std::unique_ptr<VideoMixer>> VideoMixer::Create(const VideoMixerConfig& c
     return bad("keyframe intervals out of range");
 
   EnsureGstInit();
-  auto impl = std::make_unique<Impl>(config);
+  auto impl = std::make_unique<Impl>(config, clock);
   impl->callbacks = std::move(callbacks);
   if (auto s = impl->Build(); !s) return s.error();
   if (auto s = impl->pipeline.Play("video_mixer"); !s) return s.error();
@@ -765,6 +783,9 @@ Status VideoMixer::SetVenueOrder(const std::vector<std::string>& order) {
   return Status::Ok();
 }
 
+// A venue's packet on its way to a decode slot: parse (outside the lock), count it against its
+// venue, drop it if the venue is not shown, hold the slot until a keyframe starts, then renumber it
+// into the slot's continuous stream and push it.
 void VideoMixer::PushVideoRtp(const std::string& venue, std::span<const uint8_t> bytes) {
   Impl& m = *impl_;
   const auto packet = rtp::RtpPacket::Parse(bytes);
@@ -772,85 +793,105 @@ void VideoMixer::PushVideoRtp(const std::string& venue, std::span<const uint8_t>
   bool ask = false;
   {
     MutexLock lock(m.mu);
-    auto it = m.venues.find(venue);
-    if (it == m.venues.end()) {
-      m.unknown_venue_packets++;
+    VenueState* state = m.CountArrivalLocked(venue, packet, info, bytes.size());
+    if (state == nullptr) return;  // unknown venue or malformed: counted
+    if (!state->slot) {
+      state->dropped_hidden++;
       return;
     }
-    VenueState& state = it->second;
-    if (!packet || !info) {
-      state.malformed++;
-      return;
-    }
-    state.packets++;
-    state.bytes += bytes.size();
-    if (info->keyframe_start &&
-        (!state.have_keyframe_ts || state.last_keyframe_ts != packet->timestamp())) {
-      state.have_keyframe_ts = true;
-      state.last_keyframe_ts = packet->timestamp();
-      state.keyframes++;
-    }
-    if (!state.slot) {
-      state.dropped_hidden++;
-      return;
-    }
-    Slot& slot = *m.slots[*state.slot];
-    const auto now = Clock::now();
-    if (slot.waiting_for_keyframe) {
-      if (!info->keyframe_start) {
-        state.dropped_waiting++;
-        if (MsSince(state.last_request, now) >= m.config.keyframe_retry_ms) {
-          state.last_request = now;
-          state.keyframe_requests++;
-          ask = true;
-        }
-      } else {
-        // Continue the slot's output stream where it left off, whatever venue it carried.
-        slot.waiting_for_keyframe = false;
-        const uint16_t out_seq = slot.have_output ? static_cast<uint16_t>(slot.last_out_seq + 1)
-                                                  : static_cast<uint16_t>(RandomU32());
-        const uint32_t out_ts =
-            slot.have_output ? slot.last_out_ts +
-                                   static_cast<uint32_t>(
-                                       std::max<int64_t>(1, MsSince(slot.last_out_time, now)) * 90)
-                             : RandomU32();
-        slot.seq_delta = static_cast<uint16_t>(out_seq - packet->sequence_number());
-        slot.ts_delta = out_ts - packet->timestamp();
-        GstStructure* s = gst_structure_new(kGenerationEvent, "generation", G_TYPE_UINT64,
-                                            static_cast<guint64>(slot.generation.load()), nullptr);
-        gst_element_send_event(slot.appsrc, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
-      }
-    }
-    if (!slot.waiting_for_keyframe) {
-      const uint16_t seq = static_cast<uint16_t>(packet->sequence_number() + slot.seq_delta);
-      const uint32_t ts = packet->timestamp() + slot.ts_delta;
-      if (!slot.have_output || rtp::IsNewerSequenceNumber(seq, slot.last_out_seq)) {
-        slot.last_out_seq = seq;
-        slot.last_out_ts = ts;
-        slot.last_out_time = now;
-      }
-      slot.have_output = true;
-      GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes.size(), nullptr);
-      GstMapInfo map;
-      if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
-        std::copy(bytes.begin(), bytes.end(), map.data);
-        rtp::RewriteRtpHeader(std::span<uint8_t>(map.data, map.size),
-                              rtp::RtpRewrite{kSlotPayloadType, std::nullopt, seq, ts, slot.ssrc});
-        gst_buffer_unmap(buffer, &map);
-        gst_app_src_push_buffer(GST_APP_SRC(slot.appsrc), buffer);  // takes the buffer
-      } else {
-        gst_buffer_unref(buffer);
-      }
-    }
+    Slot& slot = *m.slots[*state->slot];
+    const auto now = m.clock.Monotonic();
+    if (slot.waiting_for_keyframe) ask = m.AwaitKeyframeLocked(slot, *state, *packet, *info, now);
+    if (!slot.waiting_for_keyframe) m.ForwardToSlotLocked(slot, *packet, bytes, now);
   }
   if (ask && m.callbacks.on_keyframe_request) m.callbacks.on_keyframe_request(venue);
+}
+
+VenueState* VideoMixer::Impl::CountArrivalLocked(const std::string& venue,
+                                                 const std::optional<rtp::RtpPacket>& packet,
+                                                 const std::optional<rtp::H264PayloadInfo>& info,
+                                                 size_t size) {
+  auto it = venues.find(venue);
+  if (it == venues.end()) {
+    unknown_venue_packets++;
+    return nullptr;
+  }
+  VenueState& state = it->second;
+  if (!packet || !info) {
+    state.malformed++;
+    return nullptr;
+  }
+  state.packets++;
+  state.bytes += size;
+  if (info->keyframe_start &&
+      (!state.have_keyframe_ts || state.last_keyframe_ts != packet->timestamp())) {
+    state.have_keyframe_ts = true;
+    state.last_keyframe_ts = packet->timestamp();
+    state.keyframes++;
+  }
+  return &state;
+}
+
+bool VideoMixer::Impl::AwaitKeyframeLocked(Slot& slot, VenueState& state,
+                                           const rtp::RtpPacket& packet,
+                                           const rtp::H264PayloadInfo& info, MonoTime now) {
+  if (info.keyframe_start) {
+    StartSlotStreamLocked(slot, packet, now);
+    return false;
+  }
+  state.dropped_waiting++;
+  if (MsSince(state.last_request, now) < config.keyframe_retry_ms) return false;
+  state.last_request = now;
+  state.keyframe_requests++;
+  return true;
+}
+
+// Continue the slot's output stream where it left off, whatever venue it carried.
+void VideoMixer::Impl::StartSlotStreamLocked(Slot& slot, const rtp::RtpPacket& keyframe,
+                                             MonoTime now) {
+  slot.waiting_for_keyframe = false;
+  const uint16_t out_seq = slot.have_output ? static_cast<uint16_t>(slot.last_out_seq + 1)
+                                            : static_cast<uint16_t>(RandomU32());
+  const uint32_t out_ts =
+      slot.have_output
+          ? slot.last_out_ts +
+                static_cast<uint32_t>(std::max<int64_t>(1, MsSince(slot.last_out_time, now)) * 90)
+          : RandomU32();
+  slot.seq_delta = static_cast<uint16_t>(out_seq - keyframe.sequence_number());
+  slot.ts_delta = out_ts - keyframe.timestamp();
+  GstStructure* s = gst_structure_new(kGenerationEvent, "generation", G_TYPE_UINT64,
+                                      static_cast<guint64>(slot.generation.load()), nullptr);
+  gst_element_send_event(slot.appsrc, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
+}
+
+void VideoMixer::Impl::ForwardToSlotLocked(Slot& slot, const rtp::RtpPacket& packet,
+                                           std::span<const uint8_t> bytes, MonoTime now) {
+  const uint16_t seq = static_cast<uint16_t>(packet.sequence_number() + slot.seq_delta);
+  const uint32_t ts = packet.timestamp() + slot.ts_delta;
+  if (!slot.have_output || rtp::IsNewerSequenceNumber(seq, slot.last_out_seq)) {
+    slot.last_out_seq = seq;
+    slot.last_out_ts = ts;
+    slot.last_out_time = now;
+  }
+  slot.have_output = true;
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes.size(), nullptr);
+  GstMapInfo map;
+  if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
+    std::copy(bytes.begin(), bytes.end(), map.data);
+    rtp::RewriteRtpHeader(std::span<uint8_t>(map.data, map.size),
+                          rtp::RtpRewrite{kSlotPayloadType, std::nullopt, seq, ts, slot.ssrc});
+    gst_buffer_unmap(buffer, &map);
+    gst_app_src_push_buffer(GST_APP_SRC(slot.appsrc), buffer);  // takes the buffer
+  } else {
+    gst_buffer_unref(buffer);
+  }
 }
 
 Result<bool> VideoMixer::RequestKeyframe(std::string_view tier_name) {
   for (auto& tier : impl_->tiers) {
     if (tier->config.name != tier_name) continue;
     tier->requests++;
-    const auto now = Clock::now();
+    const auto now = impl_->clock.Monotonic();
     {
       MutexLock lock(tier->mu);
       if (tier->forced_once &&

@@ -21,7 +21,6 @@ namespace {
 
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
-using Clock = std::chrono::steady_clock;
 
 // A datagram larger than this cannot be valid SRTP/SRTCP here; the buffer is one byte larger so
 // that an oversized datagram is seen as such rather than silently truncated to a valid size.
@@ -33,18 +32,6 @@ constexpr int kReadBurst = 64;
 constexpr size_t kMaxResendPerNack = 512;
 // Automatic keyframe requests (after NACK gives up) at most this often per stream.
 constexpr int64_t kAutoKeyframeIntervalMs = 500;
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-rtp::NtpTime NowNtp() {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-  return rtp::NtpTime::FromUnixMicros(us);
-}
 
 // Process-wide totals on /metrics (per-venue figures are in VenueTransport::GetStats()).
 struct TransportMetrics {
@@ -122,8 +109,12 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     std::vector<uint32_t> byes;
   };
 
-  Impl(asio::io_context& io_context, VenueTransportConfig cfg, VenueTransportCallbacks cbs)
-      : io(io_context),
+  Impl(asio::io_context& io_context, VenueTransportConfig cfg, VenueTransportCallbacks cbs,
+       const plateau::Clock& clk)
+      : clock(clk),
+        mono_anchor_us(NowUs()),
+        wall_anchor_us(clk.UnixMs() * 1000),
+        io(io_context),
         socket(io_context),
         rtcp_timer(io_context),
         nack_timer(io_context),
@@ -131,6 +122,20 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
         callbacks(std::move(cbs)),
         rng(std::random_device{}()),
         receive_stats(config.max_inbound_streams) {}
+
+  // Monotonic microseconds (arrivals, NACK and RTCP timing, statistics).
+  int64_t NowUs() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               clock.Monotonic().time_since_epoch())
+        .count();
+  }
+  // Wall time for RTCP (SR NTP timestamps, LSR/DLSR): the clock's Unix time when the transport
+  // opened, advanced by its monotonic time since. The clock's wall reading has millisecond steps,
+  // too coarse for round trips on a LAN (1/65536 s units), and an SR's NTP time should advance
+  // with its RTP time, not jump when the wall clock is stepped.
+  rtp::NtpTime NowNtp() const {
+    return rtp::NtpTime::FromUnixMicros(wall_anchor_us + (NowUs() - mono_anchor_us));
+  }
 
   Status Open() {
     if (config.payload_types.empty()) return Error{"bad_config", "no payload types configured"};
@@ -599,7 +604,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   void ScheduleRtcp() {
     // RFC 3550 6.3.5: randomise to 0.5..1.5 of the interval so reports do not synchronise.
     std::uniform_real_distribution<double> factor(0.5, 1.5);
-    const auto delay = std::chrono::duration_cast<Clock::duration>(
+    const auto delay = std::chrono::duration_cast<asio::steady_timer::duration>(
         std::chrono::duration<double, std::milli>(config.rtcp_interval.count() * factor(rng)));
     rtcp_timer.expires_after(delay);
     rtcp_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -720,6 +725,9 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // The io thread's (the socket, the receive buffer, the timers, the callbacks), or set by Open()
   // before the transport is shared and read-only after (config, payload types, local address).
+  const plateau::Clock& clock;   // every time the transport reads; timers wait on Asio's clock
+  const int64_t mono_anchor_us;  // NowNtp's anchor: clock.Monotonic() and
+  const int64_t wall_anchor_us;  // clock.UnixMs() when the transport opened
   asio::io_context& io;
   udp::socket socket;
   asio::steady_timer rtcp_timer;
@@ -753,8 +761,9 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
 Result<std::shared_ptr<VenueTransport>> VenueTransport::Create(asio::io_context& io,
                                                                VenueTransportConfig config,
-                                                               VenueTransportCallbacks callbacks) {
-  auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks));
+                                                               VenueTransportCallbacks callbacks,
+                                                               const plateau::Clock& clock) {
+  auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks), clock);
   if (Status s = impl->Open(); !s) return s.error();
   impl->Start();
   return std::shared_ptr<VenueTransport>(new VenueTransport(std::move(impl)));

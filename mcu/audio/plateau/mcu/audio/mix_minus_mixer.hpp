@@ -5,13 +5,16 @@
 // speaker does not flap). Each speaker receives a mix-minus (the other speakers, never its own
 // voice); every other venue receives ONE shared encode of the mix of all speakers. Encoders are a
 // fixed pool of K + 1 bound to the listener stream and to the K speaker slots, so encoder state
-// stays continuous and audio cost grows with K, not with the number of venues.
+// stays continuous and audio cost grows with K, not with the number of venues. Each venue's
+// playout (jitter queue, decode, FEC/PLC, adaptive delay) is a VenuePlayout of its own
+// (venue_playout.hpp); the mixer owns one per venue and only measures, selects, mixes and encodes.
 //
-// Time: the mixer has no clock of its own. The caller calls Tick() once per 20 ms of wall time
+// Time: the mixer does not pace itself. The caller calls Tick() once per 20 ms of wall time
 // (if it falls behind, it calls Tick() repeatedly to catch up); every duration in MixerConfig is
-// counted in ticks of 20 ms of audio. PushOpus() and Tick() take the steady-clock time of the
-// packet's arrival and of the tick (default: now); the adaptive playout delay is planned from
-// them. Tests pass simulated times and therefore run without sleeping.
+// counted in ticks of 20 ms of audio. PushOpus() and Tick() take the monotonic time of the
+// packet's arrival and of the tick (default: now on the injected plateau::Clock); the adaptive
+// playout delay is planned from them. Tests pass simulated times (or a ManualClock) and
+// therefore run without sleeping.
 //
 // Threads: PushOpus() may be called from any thread, concurrently with everything else (it copies
 // the payload into a small bounded per-venue inbox under a mutex). Every other member function
@@ -30,15 +33,18 @@
 #include <span>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/opus_codec.hpp"
+#include "plateau/mcu/audio/venue_playout.hpp"
 
 namespace plateau::mcu::audio {
 
 // The caller's name for a venue (a slot index or the venue's SSRC: anything unique in the mixer).
 using VenueId = std::uint32_t;
 
-// Arrival and tick times.
+// The type of arrival and tick times (plateau::Clock::Monotonic()'s); time is read only through
+// the plateau::Clock the mixer is given, never from this type.
 using MixerClock = std::chrono::steady_clock;
 
 // kSampleRate (48 kHz), kFrameSamples (960 = 20 ms = one Tick), kMaxOpusPayload: opus_codec.hpp.
@@ -51,11 +57,12 @@ struct MixerConfig {
   int challenge_ticks = 10;  // ... averaged over this many ticks (200 ms)
   int hold_ticks = 50;       // a new speaker keeps its slot at least this long (1 s)
   int release_ticks = 100;   // a speaker below the threshold this long frees its slot (2 s)
-  // Playout delay: a talk spurt's first packet is played this many ticks after the tick that
-  // drains it. Adaptive (default): chosen per venue at each spurt's start from the venue's
-  // measured arrival jitter and arrival phase against the tick, within [min, max]; raised during
-  // a spurt when a packet arrives after its audio was concealed, lowered by one frame in quiet
-  // audio when the arrivals show a whole tick to spare. Fixed: always jitter_delay_ticks.
+  // Playout (each venue's VenuePlayout; see PlayoutConfig): a talk spurt's first packet is
+  // played this many ticks after the tick that drains it. Adaptive (default): chosen per venue
+  // at each spurt's start from the venue's measured arrival jitter and arrival phase against the
+  // tick, within [min, max]; raised during a spurt when a packet arrives after its audio was
+  // concealed, lowered by one frame in quiet audio when the arrivals show a whole tick to spare.
+  // Fixed: always jitter_delay_ticks.
   bool adaptive_delay = true;
   int jitter_delay_ticks = 1;  // the fixed delay (adaptive_delay = false)
   int min_delay_ticks = 0;     // adaptive bounds
@@ -70,6 +77,8 @@ struct MixerConfig {
 
 // Validates a MixerConfig (ranges, K >= 1); the mixer is only built from a valid one.
 Status ValidateMixerConfig(const MixerConfig& config);
+// The playout part of a MixerConfig (what each venue's VenuePlayout is built with).
+PlayoutConfig PlayoutConfigOf(const MixerConfig& config);
 
 // One encoded 20 ms Opus frame. The listener frame is ONE object shared by every listener.
 struct EncodedFrame {
@@ -147,8 +156,11 @@ enum class PushResult {
 class MixMinusMixer {
  public:
   // `config` must pass ValidateMixerConfig (use Create() for a Result instead of a throw).
-  explicit MixMinusMixer(const MixerConfig& config = {});
-  static Result<std::unique_ptr<MixMinusMixer>> Create(const MixerConfig& config);
+  // `clock` (kept by reference, must outlive the mixer) gives the default arrival and tick times.
+  explicit MixMinusMixer(const MixerConfig& config = {},
+                         const plateau::Clock& clock = SystemClock::Instance());
+  static Result<std::unique_ptr<MixMinusMixer>> Create(
+      const MixerConfig& config, const plateau::Clock& clock = SystemClock::Instance());
   ~MixMinusMixer();
   MixMinusMixer(const MixMinusMixer&) = delete;
   MixMinusMixer& operator=(const MixMinusMixer&) = delete;
@@ -163,13 +175,16 @@ class MixMinusMixer {
   // sequence number, received at `arrival` (pass the socket's receive time when known). The
   // payload is copied; nothing is kept after return.
   PushResult PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
-                      std::span<const std::uint8_t> payload,
-                      MixerClock::time_point arrival = MixerClock::now());
+                      std::span<const std::uint8_t> payload, MixerClock::time_point arrival);
+  // The same, arrived now (the clock's Monotonic()).
+  PushResult PushOpus(VenueId venue, std::uint32_t rtp_timestamp, std::uint16_t seq,
+                      std::span<const std::uint8_t> payload);
 
   // Owner thread, every 20 ms: drains the inboxes, takes each venue's next 20 ms frame from its
   // jitter queue (decode, in-band FEC or PLC), measures levels, picks speakers, mixes, encodes.
   // `now` is when the inboxes are drained (catch-up ticks may share one time).
-  const MixTick& Tick(MixerClock::time_point now = MixerClock::now());
+  const MixTick& Tick(MixerClock::time_point now);
+  const MixTick& Tick();  // now: the clock's Monotonic()
 
   const MixerConfig& config() const { return config_; }
   std::size_t encoder_count() const;
@@ -180,16 +195,6 @@ class MixMinusMixer {
   struct Inbox;
   struct Stream;  // one encoder and its output: the listener mix or one speaker slot
 
-  void DrainInbox(Venue& v);
-  void Enqueue(Venue& v, std::uint32_t rtp_timestamp, std::vector<std::uint8_t> payload,
-               int samples, double arrival_ms, double transit_ms);
-  int ChooseDelay(const Venue& v, double arrival_ms, double transit_ms) const;
-  bool TryStretch(Venue& v, std::int64_t u, double transit_ms);
-  bool ShouldShrink(const Venue& v) const;
-  bool Fill(Venue& v, std::size_t samples);
-  void NextFrame(Venue& v);
-  void UpdateTickClock(MixerClock::time_point now);
-  double TickRefMs() const;
   void UpdateLevel(Venue& v);
   void SelectSpeakers();
   void SelectDominant();
@@ -198,6 +203,7 @@ class MixMinusMixer {
   void Promote(Venue& v, std::size_t slot);
 
   MixerConfig config_;
+  const plateau::Clock& clock_;
   std::map<VenueId, std::unique_ptr<Venue>> venues_;  // owner thread
 
   mutable std::mutex inbox_mu_;  // guards inboxes_ and every Inbox (PushOpus vs. owner thread)
@@ -209,11 +215,7 @@ class MixMinusMixer {
   std::optional<VenueId> dominant_;
   std::uint64_t dominant_since_ = 0;
   std::uint64_t tick_ = 0;
-  // The earliest drain time seen for the tick grid (ms, tick 0's time): the minimum of
-  // (tick time - tick x 20 ms) over the last 50..100 ticks, so a late tick does not make
-  // arrivals look earlier than they are.
-  double grid_cur_ = std::numeric_limits<double>::infinity();
-  double grid_prev_ = std::numeric_limits<double>::infinity();
+  TickGrid grid_;  // when each tick drains, for the playouts' delay planning
   std::uint64_t encodes_ = 0;
   std::uint64_t speaker_changes_ = 0;
   MixTick out_;

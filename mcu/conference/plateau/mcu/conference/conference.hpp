@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/mix_minus_mixer.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
@@ -167,8 +168,11 @@ struct ConferenceCallbacks {
 
 class Conference {
  public:
-  static Result<std::unique_ptr<Conference>> Create(ConferenceConfig config,
-                                                    ConferenceCallbacks callbacks = {});
+  // `clock` (kept by reference, must outlive the conference) is the only time the conference,
+  // its mixers and its transports read.
+  static Result<std::unique_ptr<Conference>> Create(
+      ConferenceConfig config, ConferenceCallbacks callbacks = {},
+      const plateau::Clock& clock = SystemClock::Instance());
   virtual ~Conference() = default;
 
   // Adds a venue. Errors: "duplicate_venue", "unknown_tier", "too_many_venues", "bind_failed".

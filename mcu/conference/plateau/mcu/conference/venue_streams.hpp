@@ -46,6 +46,7 @@ class AudioPacketizer {
 
 class TickSchedule {
  public:
+  // The type of plateau::Clock::Monotonic()'s readings; the schedule reads no time itself.
   using Clock = std::chrono::steady_clock;
 
   TickSchedule(Clock::time_point epoch, Clock::duration period, int max_catch_up);

@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/media/tile_layout.hpp"
 
@@ -134,9 +135,11 @@ class VideoMixer {
  public:
   // Builds and starts the pipeline (the canvas runs at `fps` with a black background from the
   // start). Errors: "bad_config" (sizes, tier names), "gstreamer" (a missing element: the message
-  // names the element and the Debian package that ships it).
-  static Result<std::unique_ptr<VideoMixer>> Create(const VideoMixerConfig& config,
-                                                    VideoMixerCallbacks callbacks);
+  // names the element and the Debian package that ships it). `clock` (kept by reference, must
+  // outlive the mixer) is the only time the mixer reads itself; GStreamer runs on its own clock.
+  static Result<std::unique_ptr<VideoMixer>> Create(
+      const VideoMixerConfig& config, VideoMixerCallbacks callbacks,
+      const plateau::Clock& clock = SystemClock::Instance());
   ~VideoMixer();  // stops the pipeline; no callback runs after it returns
   VideoMixer(const VideoMixer&) = delete;
   VideoMixer& operator=(const VideoMixer&) = delete;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/rtp/nack.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
@@ -92,7 +93,7 @@ struct VenueTransportConfig {
 
 // Per arrival details given to on_rtp.
 struct RtpArrival {
-  int64_t arrival_us = 0;  // steady clock, microseconds since its epoch
+  int64_t arrival_us = 0;  // the transport's Clock::Monotonic(), microseconds since its epoch
   MediaKind kind = MediaKind::kAudio;
   bool recovered = false;  // filled a gap the NACK generator was waiting for
 };
@@ -188,9 +189,11 @@ class VenueTransport {
   // Binds the socket and starts receiving and the RTCP timer. Errors: "bad_address" (bind_address
   // does not parse), "bind" (the address/port cannot be bound), "srtp_create" (a key is refused),
   // "bad_config" (empty or clashing payload types, zero clock rate, interval out of range).
-  static Result<std::shared_ptr<VenueTransport>> Create(boost::asio::io_context& io,
-                                                        VenueTransportConfig config,
-                                                        VenueTransportCallbacks callbacks);
+  // `clock` (kept by reference, must outlive the transport) is the only time it reads (arrival
+  // times, NACK and RTCP timing, NTP timestamps); its timers wait on Asio's steady clock.
+  static Result<std::shared_ptr<VenueTransport>> Create(
+      boost::asio::io_context& io, VenueTransportConfig config, VenueTransportCallbacks callbacks,
+      const plateau::Clock& clock = SystemClock::Instance());
   ~VenueTransport();
   VenueTransport(const VenueTransport&) = delete;
   VenueTransport& operator=(const VenueTransport&) = delete;
