@@ -22,6 +22,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/venue_streams.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
@@ -122,7 +123,6 @@ class ConferenceImpl final : public Conference {
         config_(std::move(config)),
         callbacks_(std::move(callbacks)),
         requested_layout_(layout),
-        rng_(std::random_device{}()),
         routes_(std::make_shared<Routes>()) {
     auto& m = metrics::Registry::Global();
     const metrics::Labels labels{{"conference", config_.id}};
@@ -936,7 +936,7 @@ class ConferenceImpl final : public Conference {
   std::string last_layout_ PLATEAU_GUARDED_BY(mu_);
   std::vector<Clock::time_point> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
   std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
-  std::mt19937 rng_ PLATEAU_GUARDED_BY(mu_);
+  random::Generator rng_;
   std::set<uint32_t> used_ssrcs_ PLATEAU_GUARDED_BY(mu_);
   uint64_t retired_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;
   uint64_t reported_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "plateau/common/random.hpp"
+
 namespace plateau::scheduler {
 namespace {
 
@@ -45,7 +47,7 @@ void Digest(std::string_view token, const unsigned char* salt, unsigned char* di
 std::string NewVenueToken() {
   EnsureSodium();
   unsigned char raw[kTokenBytes];
-  randombytes_buf(raw, sizeof raw);
+  random::Bytes(raw);
   std::string token = "pvt_" + ToBase64(raw, sizeof raw);
   sodium_memzero(raw, sizeof raw);
   return token;
@@ -54,7 +56,7 @@ std::string NewVenueToken() {
 std::string HashVenueToken(std::string_view token) {
   EnsureSodium();
   unsigned char salt[kSaltBytes];
-  randombytes_buf(salt, sizeof salt);
+  random::Bytes(salt);
   unsigned char digest[kDigestBytes];
   Digest(token, salt, digest);
   return "blake2b$" + ToBase64(salt, sizeof salt) + "$" + ToBase64(digest, sizeof digest);
