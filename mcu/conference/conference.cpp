@@ -161,10 +161,15 @@ class ConferenceImpl final : public Conference {
       MutexLock lock(routes_mu_);
       routes_ = std::make_shared<Routes>();
     }
-    m_venues_->Set(0);
-    m_decoders_->Set(0);
-    m_video_encoders_->Set(0);
-    m_audio_encoders_->Set(0);
+    // The conference's series end with it: labelled by conference, they would otherwise grow with
+    // every booking. The pointers stay valid; nothing updates them after this.
+    auto& m = metrics::Registry::Global();
+    const metrics::Labels labels{{"conference", config_.id}};
+    for (const char* name :
+         {"plateau_conference_venues", "plateau_conference_active_decoders",
+          "plateau_conference_video_encoders", "plateau_conference_audio_encoders",
+          "plateau_conference_dropped_packets_total"})
+      m.Remove(name, labels);
     log::Info("conference.stopped", {{"conference", config_.id}});
   }
 
