@@ -221,7 +221,7 @@ json RunMode(const std::string& mode, const Options& o, sch::BookingService& boo
     return listener::HttpResponse::Json(200, {{"status", "ok"}});
   });
   listener::HttpServer server(io, router);
-  sig::SystemClock clock;
+  const plateau::Clock& clock = plateau::SystemClock::Instance();
   sig::BookingVenueAuthenticator auth(bookings);
   sig::BookingConferenceDirectory directory(bookings);
   sig::AdmittedVenues admitted;
@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
   try {
     auto store = sch::store::SqliteBookingStore::Open(std::string(dir) + "/plateau.db");
     if (!store) throw std::runtime_error(store.error().message);
-    sch::BookingService bookings(*network, **store, sch::SystemClock());
+    sch::BookingService bookings(*network, **store, plateau::SystemClock::Instance());
     std::map<std::string, std::string> tokens;
     auto book = [&](std::vector<std::string> venues) {
       sch::BookingRequest q;
