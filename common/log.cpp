@@ -5,8 +5,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <mutex>
+
+#include "plateau/common/civil_time.hpp"
 
 namespace plateau::log {
 namespace {
@@ -39,16 +40,8 @@ const char* Name(Level level) {
 
 std::string Timestamp() {
   const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
+  return civil::FormatRfc3339Millis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
 
 }  // namespace

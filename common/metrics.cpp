@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 
 namespace plateau::metrics {
 namespace {
@@ -39,29 +40,51 @@ std::string Number(double v) {
 
 }  // namespace
 
+Registry::Family& Registry::FamilyOfType(const std::string& name, const std::string& help,
+                                         const char* type) {
+  Family& f = families_[name];
+  if (f.type.empty()) {
+    f.type = type;
+    f.help = help;
+  } else if (f.type != type) {
+    throw std::logic_error("metric " + name + " is a " + f.type + ", cannot register it as a " +
+                           type);
+  }
+  return f;
+}
+
 Counter* Registry::GetCounter(const std::string& name, const std::string& help,
                               const Labels& labels) {
   std::lock_guard lock(mu_);
-  Family& f = families_[name];
-  if (f.type.empty()) {
-    f.type = "counter";
-    f.help = help;
-  }
-  auto& slot = f.counters[labels];
+  auto& slot = FamilyOfType(name, help, "counter").counters[labels];
   if (!slot) slot = std::make_unique<Counter>();
   return slot.get();
 }
 
 Gauge* Registry::GetGauge(const std::string& name, const std::string& help, const Labels& labels) {
   std::lock_guard lock(mu_);
-  Family& f = families_[name];
-  if (f.type.empty()) {
-    f.type = "gauge";
-    f.help = help;
-  }
-  auto& slot = f.gauges[labels];
+  auto& slot = FamilyOfType(name, help, "gauge").gauges[labels];
   if (!slot) slot = std::make_unique<Gauge>();
   return slot.get();
+}
+
+bool Registry::Remove(const std::string& name, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  const auto f = families_.find(name);
+  if (f == families_.end()) return false;
+  bool removed = false;
+  if (auto c = f->second.counters.find(labels); c != f->second.counters.end()) {
+    removed_counters_.push_back(std::move(c->second));
+    f->second.counters.erase(c);
+    removed = true;
+  }
+  if (auto g = f->second.gauges.find(labels); g != f->second.gauges.end()) {
+    removed_gauges_.push_back(std::move(g->second));
+    f->second.gauges.erase(g);
+    removed = true;
+  }
+  if (f->second.counters.empty() && f->second.gauges.empty()) families_.erase(f);
+  return removed;
 }
 
 std::string Registry::RenderText() const {

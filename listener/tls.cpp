@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <memory>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/random.hpp"
 
 namespace plateau::listener {
 
@@ -113,7 +113,7 @@ Result<TlsFiles> Generate(const fs::path& dir) {
   X509Ptr cert(X509_new());
   if (!cert) return TlsError("cannot allocate a certificate");
   unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) return TlsError("no randomness for the serial");
+  random::Bytes(serial);
   serial[0] &= 0x7f;  // positive
   std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(BN_bin2bn(serial, sizeof serial, nullptr));
   const std::string host = HostName();

@@ -47,7 +47,7 @@ int RunVenueToken(const VenueTokenOptions& options) {
     return 1;
   }
   scheduler::BookingService service(
-      *network, **store, scheduler::SystemClock(),
+      *network, **store, SystemClock::Instance(),
       scheduler::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   auto token = service.IssueVenueToken(options.venue);
   if (!token) {

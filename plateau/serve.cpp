@@ -79,7 +79,7 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   scheduler::BookingService bookings(
-      *network, **store, scheduler::SystemClock(),
+      *network, **store, SystemClock::Instance(),
       scheduler::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
 
@@ -136,7 +136,7 @@ int RunServe(const ServeOptions& options) {
 
   // Signaling at /ws: venues authenticate with their tokens and join booked conferences; their
   // offers are negotiated into the MCU engine (SDES here; DTLS once a WebRTC factory is set).
-  signaling::SystemClock signaling_clock;
+  const Clock& signaling_clock = SystemClock::Instance();
   signaling::BookingVenueAuthenticator venue_auth(bookings);
   signaling::BookingConferenceDirectory conferences(bookings);
   negotiation::conference::ConferenceMediaConfig media_config;

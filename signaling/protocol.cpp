@@ -1,11 +1,11 @@
 #include "plateau/signaling/protocol.hpp"
 
 #include <concepts>
-#include <ctime>
 #include <set>
 #include <type_traits>
 #include <utility>
 
+#include "plateau/common/civil_time.hpp"
 #include "plateau/common/json_input.hpp"
 
 namespace plateau::signaling::protocol {
@@ -796,12 +796,7 @@ ErrorMessage ToErrorMessage(const ParseFailure& failure) {
 }
 
 std::string FormatUtc(int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return civil::FormatRfc3339(unix_seconds, 0);
 }
 
 }  // namespace plateau::signaling::protocol

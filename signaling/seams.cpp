@@ -1,20 +1,13 @@
-// The seams' own small implementations (seams.hpp): the system clock, the admitted-venue set, a
+// The seams' own small implementations (seams.hpp): the admitted-venue set, a
 // meeting's venue check and the MediaNegotiator used until media is wired. The seams bound to the
 // scheduler are in scheduler_binding.cpp; the one bound to the MCU is negotiation/conference.
 #include "plateau/signaling/seams.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 namespace plateau::signaling {
 
 namespace p = protocol;
-
-int64_t SystemClock::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool Meeting::HasVenue(const std::string& venue) const {
   return std::find(venues.begin(), venues.end(), venue) != venues.end();

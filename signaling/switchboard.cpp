@@ -1,7 +1,5 @@
 #include "plateau/signaling/switchboard.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -9,6 +7,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 
 namespace plateau::signaling {
 
@@ -16,17 +15,7 @@ namespace p = protocol;
 using nlohmann::json;
 
 std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
-    throw std::runtime_error("RAND_bytes failed");  // the system CSPRNG is broken: not recoverable
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char b : buf) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return random::Hex(bytes);
 }
 
 // ---- metrics ----
@@ -227,7 +216,7 @@ void Switchboard::OnOpen(const std::shared_ptr<listener::WebSocketPeer>& peer) {
   {
     MutexLock lock(mu_);
     auto c = std::make_unique<Connection>();
-    const int64_t now = clock_.NowMs();
+    const int64_t now = clock_.UnixMs();
     c->peer = peer;
     c->remote = peer->remote();
     c->connected_ms = c->last_rx_ms = c->last_ping_ms = c->last_refill_ms = now;
@@ -247,7 +236,7 @@ void Switchboard::OnClose(const std::shared_ptr<listener::WebSocketPeer>& peer) 
       if (it != venues_.end() && it->second->conn == c) {
         VenueState& v = *it->second;
         v.conn = nullptr;
-        v.dropped_ms = clock_.NowMs();
+        v.dropped_ms = clock_.UnixMs();
         log::Info("signaling.venue_dropped",
                   {{"venue", v.identity.venue}, {"held", v.seat.has_value()}});
         if (auto seat = SeatOf(v)) {
@@ -281,7 +270,7 @@ void Switchboard::OnText(const std::shared_ptr<listener::WebSocketPeer>& peer,
 }
 
 bool Switchboard::Admit(Connection& c, const p::Parsed<p::ClientMessage>& parsed) {
-  const int64_t now = clock_.NowMs();
+  const int64_t now = clock_.UnixMs();
   c.last_rx_ms = now;
   MessageCounter("in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
   if (!TakeToken(c, now)) {
@@ -375,7 +364,7 @@ void Switchboard::ResolveJoin(const std::shared_ptr<listener::WebSocketPeer>& pe
   // The look-up (SQLite) runs before the lock is taken. Calls for one connection come one at a
   // time from its strand, so its messages are still handled in order.
   const p::Join& join = pending.join;
-  const int64_t now_s = clock_.NowSeconds();
+  const int64_t now_s = clock_.UnixSeconds();
   Result<std::optional<Meeting>> found = Error{"unavailable", "no answer"};
   try {
     found = join.conference ? directory_.FindByNumber(*join.conference, now_s)
@@ -410,7 +399,7 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
       CloseConnection(c, listener::CloseCode::kPolicy, "too many failed hellos");
     return;
   }
-  const int64_t now = clock_.NowMs();
+  const int64_t now = clock_.UnixMs();
   auto it = venues_.find(hello.venue);
   VenueState* existing = it == venues_.end() ? nullptr : it->second.get();
   const bool resumed = existing && hello.resume && *hello.resume == existing->resume_token &&
@@ -467,7 +456,7 @@ void Switchboard::OnHelloVerified(Connection& c, const p::Hello& hello, const js
 
 void Switchboard::OnJoin(Connection& c, VenueState& v, const p::Join& join, const json& id,
                          const Result<std::optional<Meeting>>& found) {
-  const int64_t now_s = clock_.NowSeconds();
+  const int64_t now_s = clock_.UnixSeconds();
   if (!found) {
     log::Error("signaling.directory_failed", {{"error", found.error().message}});
     SendError(c, "unavailable", "the conference directory cannot answer now; try again", id);
@@ -645,7 +634,7 @@ Switchboard::Room& Switchboard::OpenRoom(const Meeting& meeting) {
   log::Info("signaling.conference_opened",
             {{"conference", meeting.conference}, {"booking", meeting.booking}});
   QueueMedia([meeting](MediaNegotiator& m) { m.ConferenceOpened(meeting); });
-  DialOut(r, clock_.NowMs());
+  DialOut(r, clock_.UnixMs());
   return r;
 }
 
@@ -746,8 +735,8 @@ void Switchboard::DialOut(Room& room, int64_t now) {
 
 void Switchboard::Tick() {
   MutexLock tick_lock(tick_mu_);
-  const int64_t now = clock_.NowMs();
-  const int64_t now_s = clock_.NowSeconds();
+  const int64_t now = clock_.UnixMs();
+  const int64_t now_s = clock_.UnixSeconds();
   // Snapshot what the look-ups need, then make them without mu_ (SQLite must not stall signaling).
   uint64_t rooms_before = 0;
   std::vector<std::pair<std::string, std::string>> credentials;  // venue, credential it proved

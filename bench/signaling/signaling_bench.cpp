@@ -16,6 +16,7 @@
 //   build/bench/signaling/signaling_bench --threads 1 --rounds 5 [--json]
 // Figures: docs/bench.md. A benchmark, never a test: nothing here asserts a time.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -35,12 +36,13 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "plateau/common/base64.hpp"
 #include "plateau/common/log.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/config/config.hpp"
 #include "plateau/listener/server.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
@@ -131,11 +133,9 @@ class OnListenerThread final : public sig::MediaNegotiator {
 };
 
 std::string RandomKeyBase64() {  // 30 bytes (AES_CM_128 key || salt)
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  static std::mt19937 rng{std::random_device{}()};
-  std::string out;
-  for (int i = 0; i < 40; ++i) out += kAlphabet[rng() % 64];
-  return out;
+  std::array<uint8_t, 30> key{};
+  plateau::random::Bytes(key);
+  return plateau::base64::Encode(key);
 }
 
 std::string SdesOffer(uint16_t port) {
@@ -221,7 +221,7 @@ json RunMode(const std::string& mode, const Options& o, sch::BookingService& boo
     return listener::HttpResponse::Json(200, {{"status", "ok"}});
   });
   listener::HttpServer server(io, router);
-  sig::SystemClock clock;
+  const plateau::Clock& clock = plateau::SystemClock::Instance();
   sig::BookingVenueAuthenticator auth(bookings);
   sig::BookingConferenceDirectory directory(bookings);
   sig::AdmittedVenues admitted;
@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
   try {
     auto store = sch::store::SqliteBookingStore::Open(std::string(dir) + "/plateau.db");
     if (!store) throw std::runtime_error(store.error().message);
-    sch::BookingService bookings(*network, **store, sch::SystemClock());
+    sch::BookingService bookings(*network, **store, plateau::SystemClock::Instance());
     std::map<std::string, std::string> tokens;
     auto book = [&](std::vector<std::string> venues) {
       sch::BookingRequest q;

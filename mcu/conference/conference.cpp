@@ -22,6 +22,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/venue_streams.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
@@ -124,7 +125,6 @@ class ConferenceImpl final : public Conference {
         clock_(clock),
         callbacks_(std::move(callbacks)),
         requested_layout_(layout),
-        rng_(std::random_device{}()),
         routes_(std::make_shared<Routes>()) {
     auto& m = metrics::Registry::Global();
     const metrics::Labels labels{{"conference", config_.id}};
@@ -163,10 +163,15 @@ class ConferenceImpl final : public Conference {
       MutexLock lock(routes_mu_);
       routes_ = std::make_shared<Routes>();
     }
-    m_venues_->Set(0);
-    m_decoders_->Set(0);
-    m_video_encoders_->Set(0);
-    m_audio_encoders_->Set(0);
+    // The conference's series end with it: labelled by conference, they would otherwise grow with
+    // every booking. The pointers stay valid; nothing updates them after this.
+    auto& m = metrics::Registry::Global();
+    const metrics::Labels labels{{"conference", config_.id}};
+    for (const char* name :
+         {"plateau_conference_venues", "plateau_conference_active_decoders",
+          "plateau_conference_video_encoders", "plateau_conference_audio_encoders",
+          "plateau_conference_dropped_packets_total"})
+      m.Remove(name, labels);
     log::Info("conference.stopped", {{"conference", config_.id}});
   }
 
@@ -941,7 +946,7 @@ class ConferenceImpl final : public Conference {
   std::string last_layout_ PLATEAU_GUARDED_BY(mu_);
   std::vector<MonoTime> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
   std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
-  std::mt19937 rng_ PLATEAU_GUARDED_BY(mu_);
+  random::Generator rng_;
   std::set<uint32_t> used_ssrcs_ PLATEAU_GUARDED_BY(mu_);
   uint64_t retired_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;
   uint64_t reported_dropped_ PLATEAU_GUARDED_BY(mu_) = 0;

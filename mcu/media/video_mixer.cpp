@@ -10,10 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <random>
 #include <set>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/media/h264_colour.hpp"
@@ -44,10 +44,7 @@ constexpr const char* kChromaSite = "jpeg";
 
 // Any thread (slot and tier building, PushVideoRtp), any mixer.
 uint32_t RandomU32() {
-  static Mutex mu;
-  static std::mt19937 rng PLATEAU_GUARDED_BY(mu){std::random_device{}()};
-  MutexLock lock(mu);
-  return static_cast<uint32_t>(rng());
+  return random::U32();
 }
 
 int64_t MsSince(MonoTime since, MonoTime now) {

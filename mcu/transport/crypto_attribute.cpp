@@ -1,8 +1,8 @@
 #include "plateau/mcu/transport/crypto_attribute.hpp"
 
-#include <sodium.h>
-
 #include <charconv>
+
+#include "plateau/common/base64.hpp"
 
 namespace plateau::mcu::transport {
 namespace {
@@ -93,25 +93,11 @@ Status CheckSessionParam(std::string_view p) {
 }  // namespace
 
 std::string Base64Encode(std::span<const uint8_t> bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
+  return base64::Encode(bytes, base64::Variant::kStandard);
 }
 
-// Strict: the whole text must be base64 (libsodium's decoder stops at the first other byte).
 std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text) {
-  std::vector<uint8_t> out(text.size() / 4 * 3 + 3);
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return std::nullopt;
-  }
-  if (end != text.data() + text.size()) return std::nullopt;
-  out.resize(len);
-  return out;
+  return base64::Decode(text, base64::Variant::kStandard);
 }
 
 Result<CryptoAttribute> ParseCryptoAttribute(std::string_view value) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "plateau/common/random.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
 #include "plateau/mcu/rtp/rtcp.hpp"
 
@@ -124,7 +125,7 @@ SrtpKey GenerateSrtpKey(SrtpProfile profile) {
   InitOnce();
   SrtpKey key;
   key.profile = profile;
-  randombytes_buf(key.material.data(), KeyingMaterialLength(profile));
+  random::Bytes({key.material.data(), KeyingMaterialLength(profile)});
   return key;
 }
 

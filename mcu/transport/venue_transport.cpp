@@ -11,6 +11,7 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/rtp/classifier.hpp"
 #include "plateau/mcu/rtp/receive_statistics.hpp"
@@ -120,7 +121,6 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
         nack_timer(io_context),
         config(std::move(cfg)),
         callbacks(std::move(cbs)),
-        rng(std::random_device{}()),
         receive_stats(config.max_inbound_streams) {}
 
   // Monotonic microseconds (arrivals, NACK and RTCP timing, statistics).
@@ -158,7 +158,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
       return Error{"bad_config", "rtcp_interval must be 50 ms..60 s"};
     }
     if (config.cname.empty()) config.cname = "plateau-" + config.name;
-    while (config.rtcp_ssrc == 0) config.rtcp_ssrc = static_cast<uint32_t>(rng());
+    if (config.rtcp_ssrc == 0) config.rtcp_ssrc = random::NonZeroU32();
     SrtpSession::Options in_options;
     in_options.replay_window = config.replay_window;
     auto in = SrtpSession::Create(SrtpSession::Direction::kInbound, config.receive_key, in_options);
@@ -738,9 +738,8 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   std::array<uint8_t, kReceiveBuffer> rx{};
   udp::endpoint rx_from;
   udp::endpoint local_ep;
-  // Open() seeds the RTCP SSRC with it; then only ScheduleRtcp uses it: from Start(), which arms
-  // the RTCP timer, and after that only from that timer's handler, so one call at a time.
-  std::mt19937 rng;
+  // The RFC 3550 RTCP interval jitter (ScheduleRtcp); stateless, so no lock.
+  random::Generator rng;
 
   // Taken on the io thread per datagram/timer/send, and by the any-thread getters; leaf (no
   // callback runs with it held).

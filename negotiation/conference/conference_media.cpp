@@ -2,10 +2,10 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/address_v4.hpp>
-#include <random>
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 namespace plateau::negotiation::conference {
@@ -53,8 +53,7 @@ class OnceAnswer {
 
 uint64_t RandomSessionId() {
   // RFC 3264 5: a numeric id that fits 63 bits.
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng() >> 1;
+  return random::U64() >> 1;
 }
 
 Error MediaFailed(std::string message) {

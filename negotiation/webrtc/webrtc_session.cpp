@@ -19,12 +19,12 @@
 
 #include <atomic>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/common/sanitizer.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
@@ -178,9 +178,8 @@ class SessionImpl final : public WebRtcSession {
         conference_(conference),
         venue_(std::move(venue)),
         callbacks_(std::move(callbacks)) {
-    std::random_device rd;
-    ids_.video_ssrc = rd() | 1u;
-    ids_.audio_ssrc = (rd() & ~1u) | 2u;
+    ids_.video_ssrc = random::U32() | 1u;
+    ids_.audio_ssrc = (random::U32() & ~1u) | 2u;
     ids_.conference_video_pt = config_.conference_video_payload_type;
     ids_.conference_audio_pt = config_.conference_audio_payload_type;
   }

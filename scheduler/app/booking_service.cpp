@@ -77,16 +77,9 @@ Outcome<T> FromResult(Result<T> r) {
 
 }  // namespace
 
-Clock SystemClock() {
-  return [] {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    return static_cast<Instant>(std::chrono::duration_cast<std::chrono::seconds>(now).count());
-  };
-}
-
-BookingService::BookingService(const Network& network, store::BookingStore& store, Clock clock,
-                               ServiceSettings settings)
-    : network_(network), store_(store), clock_(std::move(clock)), settings_(std::move(settings)) {}
+BookingService::BookingService(const Network& network, store::BookingStore& store,
+                               const Clock& clock, ServiceSettings settings)
+    : network_(network), store_(store), clock_(clock), settings_(std::move(settings)) {}
 
 std::string BookingService::ConferenceNumberFor(BookingId id) {
   char buf[32];
@@ -128,7 +121,7 @@ Outcome<BookingRecord> BookingService::Admitted(BookingId replacing, const Booki
                                                 const BookingRequest& request) {
   std::vector<FieldError> errors = ValidateRequest(network_, request);
   if (!errors.empty()) return InvalidRequest(std::move(errors));
-  const Instant now = clock_();
+  const Instant now = clock_.UnixSeconds();
   BookingRecord record;
   if (current) record = *current;
   record.booking.request = request;
@@ -245,7 +238,7 @@ Outcome<BookingRecord> BookingService::Cancel(BookingId id) {
     if (!*current) return ServiceError::NotFound("not_found", "no booking " + std::to_string(id));
     BookingRecord r = std::move(**current);
     if (r.booking.state == BookingState::kCancelled) return r;
-    const Instant now = clock_();
+    const Instant now = clock_.UnixSeconds();
     r.booking.state = BookingState::kCancelled;
     r.updated_at = now;
     if (auto st = store_.Update(r); !st) return ServiceError::Storage(st.error());
@@ -286,7 +279,7 @@ Outcome<BookingRecord> BookingService::CancelOccurrence(BookingId id, Instant oc
                                      FormatRfc3339(occurrence_start, settings_.utc_offset_minutes));
     rec.cancelled.push_back(occurrence_start);
     std::sort(rec.cancelled.begin(), rec.cancelled.end());
-    const Instant now = clock_();
+    const Instant now = clock_.UnixSeconds();
     SetBusySpan(&r);
     r.updated_at = now;
     std::string message = "occurrence at " +
@@ -400,7 +393,7 @@ Outcome<std::string> BookingService::VenueCalendar(const std::string& venue) {
     records = std::move(found).value();
   }
   CalendarSettings cal{settings_.timezone, settings_.utc_offset_minutes};
-  return scheduler::VenueCalendar(network_.topology(), *site, records, cal, clock_());
+  return scheduler::VenueCalendar(network_.topology(), *site, records, cal, clock_.UnixSeconds());
 }
 
 Outcome<std::string> BookingService::IssueVenueToken(const std::string& venue) {
@@ -408,7 +401,7 @@ Outcome<std::string> BookingService::IssueVenueToken(const std::string& venue) {
   if (!site || site->kind == SiteKind::kHub)
     return ServiceError::Field("venue", "unknown_venue", "no venue \"" + venue + "\"");
   std::string token = NewVenueToken();
-  store::VenueCredential c{venue, HashVenueToken(token), clock_()};
+  store::VenueCredential c{venue, HashVenueToken(token), clock_.UnixSeconds()};
   std::lock_guard lock(mu_);
   auto st = Transactional<bool>(store_, [&]() -> Outcome<bool> {
     if (auto put = store_.PutVenueCredential(c); !put) return ServiceError::Storage(put.error());

@@ -5,13 +5,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "plateau/common/base64.hpp"
+#include "plateau/common/random.hpp"
+
 namespace plateau::scheduler {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kDigestBytes = 32;
-constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+constexpr auto kVariant = base64::Variant::kUrlSafeNoPadding;
 
 void EnsureSodium() {
   // sodium_init is thread-safe and idempotent; a failure means no usable randomness at all.
@@ -19,20 +22,14 @@ void EnsureSodium() {
 }
 
 std::string ToBase64(const unsigned char* data, size_t n) {
-  std::string out(sodium_base64_encoded_len(n, kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, n, kVariant);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
+  return base64::Encode({data, n}, kVariant);
 }
 
 bool FromBase64(std::string_view text, std::vector<unsigned char>* out, size_t expected) {
-  out->assign(expected, 0);
-  size_t len = 0;
-  const std::string copy(text);  // sodium reads up to the given length; no NUL needed
-  if (sodium_base642bin(out->data(), out->size(), copy.data(), copy.size(), nullptr, &len, nullptr,
-                        kVariant) != 0)
-    return false;
-  return len == expected;
+  auto bytes = base64::Decode(text, kVariant);
+  if (!bytes || bytes->size() != expected) return false;
+  *out = std::move(*bytes);
+  return true;
 }
 
 void Digest(std::string_view token, const unsigned char* salt, unsigned char* digest) {
@@ -45,7 +42,7 @@ void Digest(std::string_view token, const unsigned char* salt, unsigned char* di
 std::string NewVenueToken() {
   EnsureSodium();
   unsigned char raw[kTokenBytes];
-  randombytes_buf(raw, sizeof raw);
+  random::Bytes(raw);
   std::string token = "pvt_" + ToBase64(raw, sizeof raw);
   sodium_memzero(raw, sizeof raw);
   return token;
@@ -54,7 +51,7 @@ std::string NewVenueToken() {
 std::string HashVenueToken(std::string_view token) {
   EnsureSodium();
   unsigned char salt[kSaltBytes];
-  randombytes_buf(salt, sizeof salt);
+  random::Bytes(salt);
   unsigned char digest[kDigestBytes];
   Digest(token, salt, digest);
   return "blake2b$" + ToBase64(salt, sizeof salt) + "$" + ToBase64(digest, sizeof digest);

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "internal.hpp"
+#include "plateau/common/civil_time.hpp"
 
 namespace plateau::scheduler {
 
@@ -37,24 +37,7 @@ const char* ToString(BookingState s) {
 }
 
 std::string FormatUtc(Instant t) {
-  // Days since the epoch to a civil date (H. Hinnant's algorithm), proleptic Gregorian.
-  int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
-  int64_t secs = t - days * kDay;
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
-  return buf;
+  return civil::FormatRfc3339(t, 0);
 }
 
 namespace detail {

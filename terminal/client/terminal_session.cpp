@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/random.hpp"
 #include "plateau/mcu/transport/crypto_attribute.hpp"
 
 namespace plateau::terminal::client {
@@ -29,9 +30,7 @@ std::string Endpoint(const std::optional<udp::endpoint>& e) {
 }
 
 uint64_t RandomSessionId() {
-  uint64_t v = 0;
-  randombytes_buf(&v, sizeof v);
-  return (v >> 2) + 1;  // positive, fits the SDP o= field comfortably
+  return (random::U64() >> 2) + 1;  // positive, fits the SDP o= field comfortably
 }
 
 }  // namespace

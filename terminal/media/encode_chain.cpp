@@ -2,10 +2,9 @@
 
 #include <gst/video/video.h>
 
-#include <mutex>
-#include <random>
 #include <vector>
 
+#include "plateau/common/random.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/media/h264_colour.hpp"
 
@@ -57,12 +56,7 @@ Result<std::vector<GstElement*>> AddAll(GstBin* bin, const std::string& prefix,
 }  // namespace
 
 uint32_t RandomSsrc() {
-  static std::mutex mu;
-  static std::mt19937 rng(std::random_device{}());
-  std::lock_guard lock(mu);
-  uint32_t v = 0;
-  while (v == 0) v = static_cast<uint32_t>(rng());
-  return v;
+  return random::NonZeroU32();
 }
 
 Result<Branch> AddVideoBranch(GstBin* bin, const VideoBranchConfig& c, bool with_source,

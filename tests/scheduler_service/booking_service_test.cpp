@@ -35,7 +35,7 @@ class BookingServiceTest : public ::testing::Test {
     auto store = store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    service_ = std::make_unique<BookingService>(*network_, *store_, [this] { return now_.load(); });
+    service_ = std::make_unique<BookingService>(*network_, *store_, clock_);
   }
 
   BookingRequest Meeting(std::vector<std::string> venues,
@@ -60,7 +60,7 @@ class BookingServiceTest : public ::testing::Test {
   std::optional<Network> network_;
   std::unique_ptr<store::SqliteBookingStore> store_;
   std::unique_ptr<BookingService> service_;
-  std::atomic<Instant> now_{At("2030-03-01T00:00:00+08:00")};
+  ManualClock clock_{At("2030-03-01T00:00:00+08:00") * 1000};
 };
 
 TEST_F(BookingServiceTest, CreateAssignsIdConferenceNumberPlanAndRecordsAnEvent) {
@@ -70,7 +70,7 @@ TEST_F(BookingServiceTest, CreateAssignsIdConferenceNumberPlanAndRecordsAnEvent)
   EXPECT_EQ(a->booking.conference_number, "80000001");
   EXPECT_EQ(a->booking.state, BookingState::kConfirmed);
   EXPECT_FALSE(a->booking.plan.links.empty());
-  EXPECT_EQ(a->created_at, now_.load());
+  EXPECT_EQ(a->created_at, clock_.UnixSeconds());
   auto b = service_->Create(Meeting({"hall-2"}));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->booking.conference_number, "80000002");

@@ -1,6 +1,6 @@
 // The seams between signaling and the rest of the server. The Switchboard (switchboard.hpp) only
 // knows these interfaces; plateau/serve.cpp binds them:
-//   Clock               -> SystemClock (tests: ManualClock)
+//   Clock               -> plateau::SystemClock (tests: ManualClock; common/.../clock.hpp)
 //   VenueAuthenticator  -> the scheduler's venue tokens (scheduler_binding.hpp)
 //   ConferenceDirectory -> the scheduler's bookings (scheduler_binding.hpp)
 //   MediaNegotiator     -> the MCU conference layer (mcu/conference); until it is wired,
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/signaling/protocol.hpp"
@@ -26,35 +27,9 @@
 namespace plateau::signaling {
 
 // ---- time ----
-
-// Injected so the session logic (grace periods, heartbeats, rate limits, conference windows) is
-// tested without sleeping. Implementations are thread-safe.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  // Unix time in milliseconds.
-  virtual int64_t NowMs() const = 0;
-  int64_t NowSeconds() const {
-    const int64_t ms = NowMs();
-    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  }
-};
-
-class SystemClock final : public Clock {
- public:
-  int64_t NowMs() const override;
-};
-
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(int64_t now_ms = 0) : now_ms_(now_ms) {}
-  int64_t NowMs() const override { return now_ms_.load(); }
-  void SetMs(int64_t ms) { now_ms_.store(ms); }
-  void AdvanceMs(int64_t ms) { now_ms_.fetch_add(ms); }
-
- private:
-  std::atomic<int64_t> now_ms_;
-};
+// The process's one plateau::Clock (common/plateau/common/clock.hpp), injected so the session logic
+// (grace periods, heartbeats, rate limits, conference windows) is tested without sleeping: the
+// Switchboard reads its wall time (UnixMs, UnixSeconds).
 
 // ---- venues ----
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plateau/common/clock.hpp"
 #include "plateau/scheduler/booking.hpp"
 #include "plateau/scheduler/scheduler.hpp"
 #include "plateau/scheduler/service_error.hpp"
@@ -33,10 +34,9 @@ struct ServiceSettings {
   std::string timezone = "Asia/Shanghai";  // TZID in calendars
 };
 
-// The wall clock, injected (tests pass a fixed one).
-using Clock = std::function<Instant()>;
-// The system's wall clock, for wiring at the edge (serve, CLI).
-Clock SystemClock();
+// The wall clock is the process's one plateau::Clock (common/plateau/common/clock.hpp), injected:
+// the edge (serve, CLI) passes SystemClock::Instance(), tests a ManualClock. The service reads
+// whole Unix seconds (Instant) from it.
 
 struct AvailabilityQuery {
   std::vector<std::string> venues;  // the first is the main venue
@@ -52,14 +52,14 @@ struct AvailabilityQuery {
 
 class BookingService {
  public:
-  BookingService(const Network& network, store::BookingStore& store, Clock clock,
+  BookingService(const Network& network, store::BookingStore& store, const Clock& clock,
                  ServiceSettings settings = {});
   BookingService(const BookingService&) = delete;
   BookingService& operator=(const BookingService&) = delete;
 
   const Network& network() const { return network_; }
   const ServiceSettings& settings() const { return settings_; }
-  Instant Now() const { return clock_(); }
+  Instant Now() const { return clock_.UnixSeconds(); }
 
   // Validates, admits and stores a new booking (id and conference number assigned here), records
   // a "created" event and, for a preempting provincial request, bumps the displaced bookings
@@ -117,7 +117,7 @@ class BookingService {
 
   const Network& network_;
   store::BookingStore& store_;
-  Clock clock_;
+  const Clock& clock_;  // outlives the service
   ServiceSettings settings_;
   std::mutex mu_;  // guards every use of store_
 };

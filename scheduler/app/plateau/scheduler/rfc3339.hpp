@@ -6,35 +6,21 @@
 #include <string>
 #include <string_view>
 
+#include "plateau/common/civil_time.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/scheduler/booking.hpp"
 
 namespace plateau::scheduler {
 
-// A wall-clock reading at some UTC offset.
-struct CivilTime {
-  int64_t year = 1970;
-  int month = 1;  // 1..12
-  int day = 1;    // 1..31
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-};
-
-CivilTime ToCivil(Instant t, int utc_offset_minutes);
-Instant FromCivil(const CivilTime& c, int utc_offset_minutes);
-
-// Instants the API reads: 1970-01-01T00:00:00Z .. 9999-12-30T00:00:00Z, so that every one of them
-// is written back with a four-digit year at any offset.
-constexpr Instant kEarliestRfc3339 = 0;
-constexpr Instant kLatestRfc3339 = 253402128000;
-
-// "2025-03-03T09:00:00+08:00", "2025-03-03T01:00:00Z", "...t...z", fractions ("09:00:00.250Z",
-// truncated to the second), a leap second (":60", read as the next second). Code "bad_time".
-Result<Instant> ParseRfc3339(std::string_view text);
-
-// "2025-03-03T09:00:00+08:00"; offset 0 is written "Z".
-std::string FormatRfc3339(Instant t, int utc_offset_minutes);
+// The calendar and RFC 3339 themselves live in common/ (plateau/common/civil_time.hpp), shared with
+// the logger and the signaling protocol; the API reads and writes them under these names.
+using civil::CivilTime;
+using civil::FormatRfc3339;
+using civil::FromCivil;
+using civil::kEarliestRfc3339;
+using civil::kLatestRfc3339;
+using civil::ParseRfc3339;
+using civil::ToCivil;
 
 // A duration in seconds: a whole number of minutes ("90") or ISO 8601 ("PT1H30M", "P1DT2H",
 // "PT45S"). Positive, at most 31 days. Code "bad_duration".

@@ -13,7 +13,7 @@
 
 namespace plateau::scheduler {
 
-// "pvt_" + 43 characters of URL-safe base64 (32 bytes from randombytes_buf).
+// "pvt_" + 43 characters of URL-safe base64 (32 bytes from plateau::random).
 std::string NewVenueToken();
 // "blake2b$<salt base64>$<digest base64>".
 std::string HashVenueToken(std::string_view token);

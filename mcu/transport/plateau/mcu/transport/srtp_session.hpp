@@ -30,7 +30,7 @@ namespace plateau::mcu::transport {
 // Error "srtp_init".
 Status InitSrtpLibrary();
 
-// Fresh random keying material from libsodium's CSPRNG (randombytes_buf).
+// Fresh random keying material from libsodium's CSPRNG (plateau::random).
 SrtpKey GenerateSrtpKey(SrtpProfile profile = SrtpProfile::kAesCm128HmacSha1_80);
 
 // A fresh attribute with a random key (tag 1 by default).
