@@ -1,8 +1,8 @@
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
 #include <cstdio>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
@@ -189,4 +189,4 @@ Result<int64_t> ParseDuration(std::string_view s) {
   return total;
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

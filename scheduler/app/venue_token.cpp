@@ -1,11 +1,11 @@
-#include "plateau/scheduler/venue_token.hpp"
+#include "plateau/scheduler/app/venue_token.hpp"
 
 #include <sodium.h>
 
 #include <stdexcept>
 #include <vector>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
@@ -76,4 +76,4 @@ bool VenueTokenMatches(std::string_view stored, std::string_view token) {
   return sodium_memcmp(digest, expected.data(), kDigestBytes) == 0;
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -9,7 +9,7 @@
 #include "plateau/common/result.hpp"
 #include "plateau/scheduler/booking.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 // A wall-clock reading at some UTC offset.
 struct CivilTime {
@@ -40,4 +40,4 @@ std::string FormatRfc3339(Instant t, int utc_offset_minutes);
 // "PT45S"). Positive, at most 31 days. Code "bad_duration".
 Result<int64_t> ParseDuration(std::string_view text);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app
