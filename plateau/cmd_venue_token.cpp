@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "serve.hpp"
 
@@ -21,12 +21,12 @@ struct VenueTokenOptions {
 };
 
 int RunVenueToken(const VenueTokenOptions& options) {
-  auto config = config::LoadFile(options.config);
+  auto config = scheduler::config::LoadFile(options.config);
   if (!config) {
     std::cerr << "plateau: " << config.error().message << "\n";
     return 2;
   }
-  auto network = config::BuildNetwork(*config);
+  auto network = scheduler::config::BuildNetwork(*config);
   if (!network) {
     std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
     return 2;

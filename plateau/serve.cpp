@@ -14,16 +14,16 @@
 #include "commands.hpp"
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
-#include "plateau/config/config.hpp"
 #include "plateau/listener/server.hpp"
 #include "plateau/listener/static_files.hpp"
 #include "plateau/listener/tls.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/negotiation/webrtc/webrtc_session.hpp"
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/app/topology_json.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/rest/bookings_api.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
-#include "plateau/scheduler/topology_json.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "plateau/signaling/switchboard.hpp"
 
@@ -51,17 +51,17 @@ Status PrepareDataDirectory(const std::string& dir) {
 }
 
 int RunServe(const ServeOptions& options) {
-  auto config = config::LoadFile(options.config);
+  auto config = scheduler::config::LoadFile(options.config);
   if (!config) {
     std::cerr << "plateau: " << config.error().message << "\n";
     return 2;
   }
-  auto topology = config::BuildTopology(*config);
+  auto topology = scheduler::config::BuildTopology(*config);
   if (!topology) {
     std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
     return 2;
   }
-  auto network = config::BuildNetwork(*config);
+  auto network = scheduler::config::BuildNetwork(*config);
   if (!network) {
     std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
     return 2;

@@ -1,31 +1,29 @@
 #include "topology_cmd.hpp"
 
+#include <iostream>
 #include <memory>
 
 #include "commands.hpp"
-
-#include <iostream>
-
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/topology_json.hpp"
+#include "plateau/scheduler/app/topology_json.hpp"
+#include "plateau/scheduler/config/config.hpp"
 
 namespace plateau::cli {
 
 int RunTopology(const TopologyOptions& options) {
-  auto config = config::LoadFile(options.config);
+  auto config = scheduler::config::LoadFile(options.config);
   if (!config) {
     std::cerr << "plateau: " << config.error().message << "\n";
     return 2;
   }
-  auto topology = config::BuildTopology(*config);
+  auto topology = scheduler::config::BuildTopology(*config);
   if (!topology) {
     std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
     return 2;
   }
   if (options.json)
-    std::cout << scheduler::TopologyToJson(*topology).dump(2) << "\n";
+    std::cout << scheduler::app::TopologyToJson(*topology).dump(2) << "\n";
   else
-    std::cout << scheduler::TopologyToText(*topology);
+    std::cout << scheduler::app::TopologyToText(*topology);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #include "plateau/signaling/scheduler_binding.hpp"
 
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
 
 namespace plateau::signaling {
 
@@ -61,7 +61,8 @@ Result<std::optional<Meeting>> BookingConferenceDirectory::FindByBooking(int64_t
                                                                          int64_t now) {
   auto got = service_.Get(booking);
   if (!got) {
-    if (got.error().kind == sch::ServiceError::Kind::kNotFound) return std::optional<Meeting>{};
+    if (got.error().kind == sch::app::ServiceError::Kind::kNotFound)
+      return std::optional<Meeting>{};
     return Error{"unavailable", got.error().message};
   }
   return std::optional<Meeting>{ToMeeting(got->booking, now)};
@@ -82,7 +83,7 @@ Result<std::optional<Meeting>> BookingConferenceDirectory::FindByNumber(
 }
 
 Result<std::vector<Meeting>> BookingConferenceDirectory::OpenAt(int64_t now) {
-  sch::BookingQuery q;
+  sch::store::BookingQuery q;
   q.from = now;
   q.to = now + 1;
   q.states = {sch::BookingState::kConfirmed};

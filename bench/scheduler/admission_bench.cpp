@@ -19,8 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/scheduler.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/config/config.hpp"
+#include "plateau/scheduler/validation.hpp"
 
 namespace {
 
@@ -178,12 +179,12 @@ double TimeUs(F&& f) {
 }
 
 int Run(const Options& opt) {
-  auto config = plateau::config::LoadFile(opt.config);
+  auto config = plateau::scheduler::config::LoadFile(opt.config);
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return 2;
   }
-  auto built = plateau::config::BuildNetwork(*config);
+  auto built = plateau::scheduler::config::BuildNetwork(*config);
   if (!built.ok()) {
     std::fprintf(stderr, "%s\n", built.error().message.c_str());
     return 2;

@@ -46,7 +46,8 @@
 #include "plateau/config/config.hpp"
 #include "plateau/listener/server.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "plateau/signaling/switchboard.hpp"
@@ -212,7 +213,7 @@ std::unique_ptr<plateau::testing::WsClient> Seat(uint16_t port, const std::strin
   return c;
 }
 
-json RunMode(const std::string& mode, const Options& o, sch::BookingService& bookings,
+json RunMode(const std::string& mode, const Options& o, sch::app::BookingService& bookings,
              const std::map<std::string, std::string>& tokens, int64_t seated_booking,
              const std::vector<int64_t>& starting_bookings) {
   asio::io_context io;
@@ -367,12 +368,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   plateau::log::SetLevel(plateau::log::Level::kWarn);
-  auto config = plateau::config::LoadFile(o.config);
+  auto config = plateau::scheduler::config::LoadFile(o.config);
   if (!config) {
     std::cerr << config.error().message << "\n";
     return 2;
   }
-  auto network = plateau::config::BuildNetwork(*config);
+  auto network = plateau::scheduler::config::BuildNetwork(*config);
   if (!network) {
     std::cerr << network.error().message << "\n";
     return 2;

@@ -4,14 +4,14 @@
 #include <cstdint>
 #include <string_view>
 
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 #include "sample_booking.hpp"
 
 namespace {
 
 using plateau::scheduler::BookingRequest;
-using plateau::scheduler::BookingRequestFromJson;
-using plateau::scheduler::BookingRequestToJson;
+using plateau::scheduler::app::BookingRequestFromJson;
+using plateau::scheduler::app::BookingRequestToJson;
 
 void CheckRoundTrip(const BookingRequest& q) {
   for (int offset : {480, 0, -330}) {
@@ -25,7 +25,7 @@ void CheckRoundTrip(const BookingRequest& q) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  auto created = plateau::scheduler::ParseBookingRequest(body, {});
+  auto created = plateau::scheduler::app::ParseBookingRequest(body, {});
   if (created.ok()) {
     CheckRoundTrip(*created);
   } else if (created.error().fields.empty()) {
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   BookingRequest current = plateau::fuzz::SampleBooking();
-  auto patched = plateau::scheduler::ApplyBookingPatch(current, body, {});
+  auto patched = plateau::scheduler::app::ApplyBookingPatch(current, body, {});
   if (patched.ok()) CheckRoundTrip(*patched);
   return 0;
 }

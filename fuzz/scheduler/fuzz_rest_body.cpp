@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "plateau/common/json_input.hpp"
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 #include "sample_booking.hpp"
 
 namespace {
@@ -52,13 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   current.recurrence = plateau::scheduler::Recurrence{
       plateau::scheduler::Recurrence::Frequency::kWeekly, 1, 3, 0, {}};
 
-  auto patched = plateau::scheduler::ApplyBookingPatch(current, body, {});
+  auto patched = plateau::scheduler::app::ApplyBookingPatch(current, body, {});
   if (hostile && (patched.ok() || patched.error().fields.empty() ||
                   patched.error().fields.front().field != "body"))
     __builtin_trap();  // refused before parsing, naming the body
   if (!patched.ok() && patched.error().fields.empty()) __builtin_trap();
 
-  auto created = plateau::scheduler::ParseBookingRequest(body, {});
+  auto created = plateau::scheduler::app::ParseBookingRequest(body, {});
   if (hostile && created.ok()) __builtin_trap();
   return 0;
 }

@@ -1,7 +1,7 @@
 // The stored booking the scheduler fuzz targets merge their PATCH bodies over.
 #pragma once
 
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 
 namespace plateau::fuzz {
 

@@ -1,12 +1,12 @@
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 
 #include <limits>
 #include <set>
 
 #include "plateau/common/json_input.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 using json = nlohmann::json;
@@ -390,4 +390,4 @@ json ErrorToJson(const ServiceError& e, int off, int64_t duration) {
   return {{"error", std::move(err)}};
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,4 +1,4 @@
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,11 +7,11 @@
 
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
-#include "plateau/scheduler/calendar_ics.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
-#include "plateau/scheduler/venue_token.hpp"
+#include "plateau/scheduler/app/calendar_ics.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/app/venue_token.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 // Bookings that could matter to a request: its own busy span widened by a day before and eight
@@ -443,4 +443,4 @@ Result<std::optional<std::string>> BookingService::CurrentVenueCredential(
   return std::optional<std::string>{(*c)->hash};
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,10 +1,10 @@
-#include "plateau/scheduler/calendar_ics.hpp"
+#include "plateau/scheduler/app/calendar_ics.hpp"
 
 #include <cstdio>
 
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 std::string Stamp(const CivilTime& c, bool utc) {
@@ -168,4 +168,4 @@ std::string VenueCalendar(const Topology& topology, const Site& venue,
   return w.Take();
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

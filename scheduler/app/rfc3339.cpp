@@ -1,8 +1,8 @@
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
 #include <charconv>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 Result<int64_t> ParseDuration(std::string_view s) {
   const Error bad{"bad_duration",
@@ -59,4 +59,4 @@ Result<int64_t> ParseDuration(std::string_view s) {
   return total;
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

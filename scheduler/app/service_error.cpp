@@ -1,6 +1,6 @@
-#include "plateau/scheduler/service_error.hpp"
+#include "plateau/scheduler/app/service_error.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 ServiceError ServiceError::Invalid(std::vector<FieldError> fields) {
   ServiceError e;
@@ -60,4 +60,4 @@ ServiceError ServiceError::Storage(const Error& error) {
   return e;
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

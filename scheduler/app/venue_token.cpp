@@ -1,4 +1,4 @@
-#include "plateau/scheduler/venue_token.hpp"
+#include "plateau/scheduler/app/venue_token.hpp"
 
 #include <sodium.h>
 
@@ -8,7 +8,7 @@
 #include "plateau/common/base64.hpp"
 #include "plateau/common/random.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
@@ -73,4 +73,4 @@ bool VenueTokenMatches(std::string_view stored, std::string_view token) {
   return sodium_memcmp(digest, expected.data(), kDigestBytes) == 0;
 }
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,11 +1,12 @@
-#include "plateau/config/config.hpp"
+#include "plateau/scheduler/config/config.hpp"
+
+#include <toml++/toml.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
-namespace plateau::config {
+namespace plateau::scheduler::config {
 namespace {
 
 struct Located {
@@ -18,7 +19,9 @@ struct Failure {
   std::string message;
 };
 
-size_t LineOf(const toml::node& n) { return n.source().begin.line; }
+size_t LineOf(const toml::node& n) {
+  return n.source().begin.line;
+}
 
 class Reader {
  public:
@@ -38,8 +41,7 @@ class Reader {
       if (required) throw Failure{LineOf(t_), where_ + ": missing \"" + key + "\""};
       return fallback;
     }
-    if (!n->is_string())
-      throw Failure{LineOf(*n), where_ + ": \"" + key + "\" must be a string"};
+    if (!n->is_string()) throw Failure{LineOf(*n), where_ + ": \"" + key + "\" must be a string"};
     return std::string(n->as_string()->get());
   }
 
@@ -77,8 +79,8 @@ const toml::array* ArrayOfTables(const toml::table& root, const char* key) {
   const toml::node* n = root.get(key);
   if (!n) return nullptr;
   if (!n->is_array_of_tables())
-    throw Failure{LineOf(*n), std::string("\"") + key + "\" must be an array of tables ([[" + key +
-                                  "]])"};
+    throw Failure{LineOf(*n),
+                  std::string("\"") + key + "\" must be an array of tables ([[" + key + "]])"};
   return n->as_array();
 }
 
@@ -199,8 +201,8 @@ Result<Config> LoadString(std::string_view text, const std::string& source_name)
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
-    return Error{"config_syntax", Where(source_name, e.source().begin.line) + ": " +
-                                      std::string(e.description())};
+    return Error{"config_syntax",
+                 Where(source_name, e.source().begin.line) + ": " + std::string(e.description())};
   }
   Located loc;
   Config c;
@@ -247,4 +249,4 @@ Result<scheduler::Network> BuildNetwork(const Config& config) {
   return scheduler::Network(std::move(topology.value()), std::move(profiles));
 }
 
-}  // namespace plateau::config
+}  // namespace plateau::scheduler::config

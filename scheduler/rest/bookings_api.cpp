@@ -4,10 +4,10 @@
 #include <set>
 
 #include "plateau/common/log.hpp"
-#include "plateau/scheduler/booking_json.hpp"
-#include "plateau/scheduler/booking_service.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
-#include "plateau/scheduler/topology_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/app/topology_json.hpp"
 
 namespace plateau::scheduler::rest {
 
@@ -18,11 +18,11 @@ using listener::Router;
 namespace {
 
 using nlohmann::json;
-using scheduler::BookingRecord;
-using scheduler::BookingService;
 using scheduler::Instant;
-using scheduler::Outcome;
-using scheduler::ServiceError;
+using scheduler::app::BookingService;
+using scheduler::app::Outcome;
+using scheduler::app::ServiceError;
+using scheduler::store::BookingRecord;
 
 constexpr size_t kDefaultListLimit = 1000;
 constexpr size_t kMaxListLimit = 10000;
@@ -32,7 +32,7 @@ class Api {
   explicit Api(BookingService& service) : s_(service) {}
 
   int off() const { return s_.settings().utc_offset_minutes; }
-  scheduler::BookingJsonOptions json_options() const {
+  scheduler::app::BookingJsonOptions json_options() const {
     return {off(), s_.network().topology().hub().id};
   }
 
@@ -53,12 +53,12 @@ class Api {
         // The details are in the log; the client gets a stable code.
         return HttpResponse::Error(500, "storage_error", "the booking store failed; try again");
     }
-    return HttpResponse::Json(status, scheduler::ErrorToJson(e, off(), duration));
+    return HttpResponse::Json(status, scheduler::app::ErrorToJson(e, off(), duration));
   }
 
   json BookingJson(const BookingRecord& r) const {
     const std::vector<scheduler::Interval> occ = s_.OccurrencesOf(r.booking.request);
-    return scheduler::BookingToJson(r, off(), &occ);
+    return scheduler::app::BookingToJson(r, off(), &occ);
   }
 
   // Unknown query parameters are refused, so a typo ("venu=") does not silently widen a query.
@@ -79,7 +79,7 @@ class Api {
   static Outcome<std::optional<Instant>> TimeParam(const HttpRequest& req, const char* name) {
     const std::string* v = Param(req, name);
     if (!v) return std::optional<Instant>();
-    auto t = scheduler::ParseRfc3339(*v);
+    auto t = scheduler::app::ParseRfc3339(*v);
     if (!t)
       return ServiceError::Field(name, "bad_time",
                                  "\"" + std::string(name) + "\": " + t.error().message);
@@ -115,12 +115,12 @@ class Api {
   }
 
   HttpResponse Topology(const HttpRequest&) const {
-    return HttpResponse::Json(200, scheduler::TopologyToJson(s_.network().topology()));
+    return HttpResponse::Json(200, scheduler::app::TopologyToJson(s_.network().topology()));
   }
 
   HttpResponse CreateBooking(const HttpRequest& req) const {
     if (auto e = OnlyParams(req, {})) return Fail(*e);
-    auto request = scheduler::ParseBookingRequest(req.body, json_options());
+    auto request = scheduler::app::ParseBookingRequest(req.body, json_options());
     if (!request) return Fail(request.error());
     auto out = s_.Create(*request);
     if (!out) return Fail(out.error(), request->end - request->start);
@@ -131,7 +131,7 @@ class Api {
 
   HttpResponse ListBookings(const HttpRequest& req) const {
     if (auto e = OnlyParams(req, {"from", "to", "venue", "state", "limit"})) return Fail(*e);
-    scheduler::BookingQuery q;
+    scheduler::store::BookingQuery q;
     auto from = TimeParam(req, "from");
     if (!from) return Fail(from.error());
     auto to = TimeParam(req, "to");
@@ -183,7 +183,7 @@ class Api {
     int64_t duration = 0;
     const auto options = json_options();
     auto out = s_.Modify(*id, [&](const BookingRecord& current) {
-      auto patched = scheduler::ApplyBookingPatch(current.booking.request, req.body, options);
+      auto patched = scheduler::app::ApplyBookingPatch(current.booking.request, req.body, options);
       if (patched) duration = patched->end - patched->start;
       return patched;
     });
@@ -235,12 +235,12 @@ class Api {
     if (!out) return Fail(out.error());
     json samples = json::array();
     for (const scheduler::LinkSample& x : *out)
-      samples.push_back({{"at", scheduler::FormatRfc3339(x.at, off())},
+      samples.push_back({{"at", scheduler::app::FormatRfc3339(x.at, off())},
                          {"up_kbps", x.up_kbps},
                          {"down_kbps", x.down_kbps}});
     return HttpResponse::Json(200, {{"link", link},
-                                    {"from", scheduler::FormatRfc3339(f, off())},
-                                    {"to", scheduler::FormatRfc3339(t, off())},
+                                    {"from", scheduler::app::FormatRfc3339(f, off())},
+                                    {"to", scheduler::app::FormatRfc3339(t, off())},
                                     {"usable_up_kbps", l->usable_up_kbps()},
                                     {"usable_down_kbps", l->usable_down_kbps()},
                                     {"samples", std::move(samples)}});
@@ -250,7 +250,7 @@ class Api {
     if (auto e = OnlyParams(req, {"venues", "duration", "profile", "from", "horizon_days", "limit",
                                   "region", "cascade", "setup_minutes"}))
       return Fail(*e);
-    scheduler::AvailabilityQuery q;
+    scheduler::app::AvailabilityQuery q;
     const std::string* venues = Param(req, "venues");
     if (!venues || venues->empty())
       return Fail(ServiceError::Field("venues", "missing",
@@ -265,7 +265,7 @@ class Api {
     if (!duration)
       return Fail(ServiceError::Field("duration", "missing",
                                       "\"duration\" is required (minutes or ISO 8601, e.g. PT2H)"));
-    auto d = scheduler::ParseDuration(*duration);
+    auto d = scheduler::app::ParseDuration(*duration);
     if (!d) return Fail(ServiceError::Field("duration", d.error().code, d.error().message));
     q.duration = *d;
     const std::string* profile = Param(req, "profile");
@@ -294,14 +294,14 @@ class Api {
     if (!out) return Fail(out.error());
     json slots = json::array();
     for (const scheduler::Slot& x : *out)
-      slots.push_back({{"start", scheduler::FormatRfc3339(x.start, off())},
-                       {"end", scheduler::FormatRfc3339(x.end, off())}});
+      slots.push_back({{"start", scheduler::app::FormatRfc3339(x.start, off())},
+                       {"end", scheduler::app::FormatRfc3339(x.end, off())}});
     return HttpResponse::Json(200, {{"slots", std::move(slots)}});
   }
 
   HttpResponse Events(const HttpRequest& req) const {
     if (auto e = OnlyParams(req, {"after", "booking", "limit"})) return Fail(*e);
-    scheduler::EventQuery q;
+    scheduler::store::EventQuery q;
     auto after = IntParam(req, "after", 0, INT64_MAX);
     if (!after) return Fail(after.error());
     auto booking = IntParam(req, "booking", 1, INT64_MAX);
@@ -314,7 +314,8 @@ class Api {
     auto out = s_.Events(q);
     if (!out) return Fail(out.error());
     json events = json::array();
-    for (const scheduler::Event& e : *out) events.push_back(scheduler::EventToJson(e, off()));
+    for (const scheduler::store::Event& e : *out)
+      events.push_back(scheduler::app::EventToJson(e, off()));
     return HttpResponse::Json(200, {{"events", std::move(events)}});
   }
 
@@ -336,7 +337,7 @@ class Api {
 
 }  // namespace
 
-void RegisterBookingsApi(Router& router, scheduler::BookingService& service) {
+void RegisterBookingsApi(Router& router, scheduler::app::BookingService& service) {
   auto api = std::make_shared<Api>(service);
   auto bind = [api](HttpResponse (Api::*fn)(const HttpRequest&) const) {
     return [api, fn](const HttpRequest& req) { return ((*api).*fn)(req); };

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/scheduler.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/config/config.hpp"
+#include "plateau/scheduler/validation.hpp"
 
 namespace plateau::scheduler::testing {
 
@@ -20,11 +21,11 @@ inline std::string QinghaiPath() {
 }
 
 // The real network; `tweak` may edit the loaded config first (e.g. fewer MCU ports).
-inline Network LoadQinghai(const std::function<void(config::Config&)>& tweak = {}) {
-  auto c = config::LoadFile(QinghaiPath());
+inline Network LoadQinghai(const std::function<void(scheduler::config::Config&)>& tweak = {}) {
+  auto c = scheduler::config::LoadFile(QinghaiPath());
   if (!c.ok()) throw std::runtime_error(c.error().message);
   if (tweak) tweak(*c);
-  auto n = config::BuildNetwork(*c);
+  auto n = scheduler::config::BuildNetwork(*c);
   if (!n.ok()) throw std::runtime_error(n.error().message);
   return std::move(n.value());
 }

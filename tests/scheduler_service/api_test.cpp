@@ -15,9 +15,9 @@
 #include <sstream>
 #include <thread>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/booking_service.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
 
@@ -37,10 +37,11 @@ Instant NowSeconds() {
 
 // 09:00 Xining time, `days` days from today: always in the future, whatever day the test runs.
 std::string NineOClock(int days, int hour = 9) {
-  scheduler::CivilTime c = scheduler::ToCivil(NowSeconds() + days * scheduler::kDay, kShanghai);
+  scheduler::app::CivilTime c =
+      scheduler::app::ToCivil(NowSeconds() + days * scheduler::kDay, kShanghai);
   c.hour = hour;
   c.minute = c.second = 0;
-  return scheduler::FormatRfc3339(scheduler::FromCivil(c, kShanghai), kShanghai);
+  return scheduler::app::FormatRfc3339(scheduler::app::FromCivil(c, kShanghai), kShanghai);
 }
 
 // For query values: RFC 3339 offsets carry '+', which a query string reads as a space.
@@ -524,9 +525,9 @@ TEST_F(Api, AvailabilityOffersTheFirstSlotAfterABookedMeeting) {
                       PercentEncode(NineOClock(8, 8)) + "&limit=2");
   ASSERT_EQ(r.status, 200) << r.raw;
   ASSERT_FALSE(r.body["slots"].empty());
-  auto first = scheduler::ParseRfc3339(r.body["slots"][0]["start"].get<std::string>());
+  auto first = scheduler::app::ParseRfc3339(r.body["slots"][0]["start"].get<std::string>());
   ASSERT_TRUE(first.ok());
-  EXPECT_GE(*first, *scheduler::ParseRfc3339(NineOClock(8, 11)) + 15 * 60);
+  EXPECT_GE(*first, *scheduler::app::ParseRfc3339(NineOClock(8, 11)) + 15 * 60);
   EXPECT_EQ(Call("GET", "/api/v1/availability?venues=atlantis&duration=60&profile=hd-2m")
                 .body["error"]["field"],
             "venues[0]");
@@ -543,9 +544,9 @@ TEST_F(Api, VenueTokenCommandPrintsATokenTheServiceAcceptsAndStoresOnlyItsHash) 
   while (!token.empty() && token.back() == '\n') token.pop_back();
   ASSERT_EQ(token.rfind("pvt_", 0), 0u) << token;
 
-  auto config = config::LoadFile(Config());
+  auto config = scheduler::config::LoadFile(Config());
   ASSERT_TRUE(config.ok());
-  auto network = config::BuildNetwork(*config);
+  auto network = scheduler::config::BuildNetwork(*config);
   ASSERT_TRUE(network.ok());
   {
     auto store = scheduler::store::SqliteBookingStore::Open(Data() + "/plateau.db");

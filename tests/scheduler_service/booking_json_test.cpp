@@ -1,11 +1,11 @@
 // The booking JSON edge: every shape problem is a 400 naming its field; views round-trip.
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 
 #include <gtest/gtest.h>
 
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 using nlohmann::json;
@@ -307,4 +307,4 @@ TEST(ErrorJson, InvalidNamesTheFieldAndRefusalCarriesViolationsAndAlternatives) 
 }
 
 }  // namespace
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,17 +1,17 @@
 // BookingService on the real Qinghai network and a real SQLite file, with a fixed clock.
-#include "plateau/scheduler/booking_service.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 Instant At(const char* rfc3339) {
@@ -21,9 +21,10 @@ Instant At(const char* rfc3339) {
 class BookingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
+    auto config =
+        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
     ASSERT_TRUE(config.ok());
-    auto network = config::BuildNetwork(*config);
+    auto network = scheduler::config::BuildNetwork(*config);
     ASSERT_TRUE(network.ok()) << network.error().message;
     network_.emplace(std::move(network).value());
     Reopen();
@@ -327,4 +328,4 @@ TEST_F(BookingServiceTest, VenueCalendarListsItsMeetings) {
 }
 
 }  // namespace
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,13 +1,13 @@
 // RFC 5545 output: folding, escaping, time zones, recurrences, a venue's whole calendar.
-#include "plateau/scheduler/calendar_ics.hpp"
+#include "plateau/scheduler/app/calendar_ics.hpp"
 
 #include <gtest/gtest.h>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "support/process.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 // Physical lines (without their CRLF); fails the test on a bare LF or a missing final CRLF.
@@ -79,9 +79,10 @@ TEST(IcsText, EscapesBackslashSemicolonCommaAndNewline) {
 class VenueCalendarTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
+    auto config =
+        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
     ASSERT_TRUE(config.ok());
-    auto topology = config::BuildTopology(*config);
+    auto topology = scheduler::config::BuildTopology(*config);
     ASSERT_TRUE(topology.ok());
     topology_.emplace(std::move(topology).value());
   }
@@ -167,4 +168,4 @@ TEST_F(VenueCalendarTest, EmptyCalendarIsStillValid) {
 }
 
 }  // namespace
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

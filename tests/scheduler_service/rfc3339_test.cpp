@@ -1,9 +1,9 @@
 // RFC 3339 times with offsets, and durations: the API's time vocabulary.
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
 
 #include <gtest/gtest.h>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 constexpr Instant kMarch3Nine = 1740963600;  // 2025-03-03T09:00:00+08:00
@@ -119,4 +119,4 @@ TEST(Duration, MinutesOrIso8601) {
 }
 
 }  // namespace
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "plateau/scheduler/booking_json.hpp"
+#include "plateau/scheduler/app/booking_json.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
 
@@ -53,7 +53,7 @@ BookingRecord SampleRecord(BookingId id) {
 
 // Everything a client can see of a record, plus the stored span.
 void ExpectSame(const BookingRecord& a, const BookingRecord& b) {
-  EXPECT_EQ(BookingToJson(a, 480), BookingToJson(b, 480));
+  EXPECT_EQ(app::BookingToJson(a, 480), app::BookingToJson(b, 480));
   EXPECT_EQ(a.booking.request.preempt, b.booking.request.preempt);
   EXPECT_EQ(a.booking.bumped_reason, b.booking.bumped_reason);
   EXPECT_EQ(a.booking.bumped_by, b.booking.bumped_by);

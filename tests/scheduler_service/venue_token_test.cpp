@@ -1,11 +1,11 @@
 // Venue tokens: random, shown once, kept only as a salted hash.
-#include "plateau/scheduler/venue_token.hpp"
+#include "plateau/scheduler/app/venue_token.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 namespace {
 
 TEST(VenueToken, IsLongRandomAndUrlSafe) {
@@ -44,4 +44,4 @@ TEST(VenueToken, WrongTokensAndMalformedHashesDoNotMatch) {
 }
 
 }  // namespace
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -10,9 +10,9 @@
 #include <future>
 #include <thread>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/booking_service.hpp"
-#include "plateau/scheduler/rfc3339.hpp"
+#include "plateau/scheduler/app/booking_service.hpp"
+#include "plateau/scheduler/app/rfc3339.hpp"
+#include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "support/process.hpp"
@@ -24,7 +24,7 @@ using nlohmann::json;
 namespace sch = plateau::scheduler;
 
 int64_t AtMs(const char* rfc3339) {
-  return *sch::ParseRfc3339(rfc3339) * 1000;
+  return *sch::app::ParseRfc3339(rfc3339) * 1000;
 }
 
 class RecordingPeer final : public listener::WebSocketPeer {
@@ -150,9 +150,10 @@ class RecordingNegotiator final : public MediaNegotiator {
 class SwitchboardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
+    auto config =
+        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
     ASSERT_TRUE(config.ok());
-    auto network = config::BuildNetwork(*config);
+    auto network = scheduler::config::BuildNetwork(*config);
     ASSERT_TRUE(network.ok()) << network.error().message;
     network_.emplace(std::move(network).value());
     auto store = sch::store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
@@ -182,7 +183,7 @@ class SwitchboardTest : public ::testing::Test {
     q.title = "全省防汛工作视频会议";
     q.organiser = "省政府办公厅";
     q.region = "hub";
-    q.start = *sch::ParseRfc3339("2030-03-04T09:00:00+08:00");
+    q.start = *sch::app::ParseRfc3339("2030-03-04T09:00:00+08:00");
     q.end = q.start + 2 * sch::kHour;
     q.venues = std::move(venues);
     q.main_venue = q.venues.front();
@@ -241,7 +242,7 @@ class SwitchboardTest : public ::testing::Test {
   ManualClock clock_{AtMs("2030-03-04T08:30:00+08:00")};
   std::optional<sch::Network> network_;
   std::unique_ptr<sch::store::SqliteBookingStore> store_;
-  std::unique_ptr<sch::BookingService> service_;
+  std::unique_ptr<sch::app::BookingService> service_;
   std::unique_ptr<BookingVenueAuthenticator> auth_;
   std::unique_ptr<BookingConferenceDirectory> directory_;
   UnavailableMedia unavailable_;
@@ -640,7 +641,7 @@ TEST_F(SwitchboardTest, JoiningASecondConferenceNeedsALeaveFirst) {
   q.title = "第二个会议";
   q.organiser = "海东市政府办公室";
   q.region = "hub";
-  q.start = *sch::ParseRfc3339("2030-03-04T09:00:00+08:00");
+  q.start = *sch::app::ParseRfc3339("2030-03-04T09:00:00+08:00");
   q.end = q.start + sch::kHour;
   q.venues = {"huangyuan"};
   q.main_venue = "huangyuan";
@@ -828,7 +829,7 @@ TEST_F(SwitchboardTest, AVenueRemovedFromTheBookingLosesItsSeat) {
   auto a = Joined("datong", id);
   auto b = Joined("huangzhong", id);
   auto edited = service_->Modify(
-      id, [](const sch::BookingRecord& current) -> sch::Outcome<sch::BookingRequest> {
+      id, [](const sch::store::BookingRecord& current) -> sch::app::Outcome<sch::BookingRequest> {
         sch::BookingRequest r = current.booking.request;
         r.venues = {"datong", "huangyuan"};
         return r;

@@ -1,8 +1,8 @@
 // The real Qinghai topology from configs/qinghai.toml, as the scheduler will see it.
 #include <gtest/gtest.h>
 
-#include "plateau/config/config.hpp"
-#include "plateau/scheduler/topology_json.hpp"
+#include "plateau/scheduler/app/topology_json.hpp"
+#include "plateau/scheduler/config/config.hpp"
 
 namespace plateau::scheduler {
 namespace {
@@ -15,9 +15,9 @@ std::string QinghaiPath() {
 class QinghaiTopology : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto c = config::LoadFile(QinghaiPath());
+    auto c = scheduler::config::LoadFile(QinghaiPath());
     ASSERT_TRUE(c.ok()) << c.error().message;
-    auto t = config::BuildTopology(*c);
+    auto t = scheduler::config::BuildTopology(*c);
     ASSERT_TRUE(t.ok()) << t.error().message;
     topo_.emplace(std::move(t.value()));
   }
@@ -83,7 +83,7 @@ TEST_F(QinghaiTopology, NumbersAreDialableAndInTheirSegment) {
 }
 
 TEST_F(QinghaiTopology, JsonViewHasTheDocumentedShape) {
-  auto j = TopologyToJson(*topo_);
+  auto j = app::TopologyToJson(*topo_);
   ASSERT_EQ(j["sites"].size(), 66u);
   for (const auto& s : j["sites"]) {
     for (const char* k : {"id", "name", "kind", "parent", "number"}) {

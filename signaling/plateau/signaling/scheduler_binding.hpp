@@ -6,8 +6,10 @@
 #include "plateau/signaling/seams.hpp"
 
 namespace plateau::scheduler {
-class BookingService;
 struct Booking;
+namespace app {
+class BookingService;
+}  // namespace app
 }  // namespace plateau::scheduler
 
 namespace plateau::signaling {
@@ -16,14 +18,14 @@ namespace plateau::signaling {
 // compare); the venue's display name from the topology.
 class BookingVenueAuthenticator final : public VenueAuthenticator {
  public:
-  explicit BookingVenueAuthenticator(scheduler::BookingService& service) : service_(service) {}
+  explicit BookingVenueAuthenticator(scheduler::app::BookingService& service) : service_(service) {}
   Result<VenueIdentity> Verify(const std::string& venue, const std::string& token) override;
   // The stored hash of the venue's current token (it changes when `plateau venue-token` issues a
   // new one).
   Result<std::optional<std::string>> CurrentCredential(const std::string& venue) override;
 
  private:
-  scheduler::BookingService& service_;
+  scheduler::app::BookingService& service_;
 };
 
 // Conferences are bookings: the conference number and booking id resolve through
@@ -31,7 +33,8 @@ class BookingVenueAuthenticator final : public VenueAuthenticator {
 // last before) `now`. Cancelled and bumped bookings read as cancelled.
 class BookingConferenceDirectory final : public ConferenceDirectory {
  public:
-  explicit BookingConferenceDirectory(scheduler::BookingService& service) : service_(service) {}
+  explicit BookingConferenceDirectory(scheduler::app::BookingService& service)
+      : service_(service) {}
   Result<std::optional<Meeting>> FindByNumber(const std::string& conference, int64_t now) override;
   Result<std::optional<Meeting>> FindByBooking(int64_t booking, int64_t now) override;
   Result<std::vector<Meeting>> OpenAt(int64_t now) override;
@@ -40,7 +43,7 @@ class BookingConferenceDirectory final : public ConferenceDirectory {
   Meeting ToMeeting(const scheduler::Booking& booking, int64_t now) const;
 
  private:
-  scheduler::BookingService& service_;
+  scheduler::app::BookingService& service_;
 };
 
 }  // namespace plateau::signaling

@@ -5,7 +5,7 @@
 
 #include "plateau/scheduler/topology.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 // {"name", "sites":[{"id","name","kind","parent","number"...}], "links":[...], "mcus":[...]}
 nlohmann::json TopologyToJson(const Topology& topology);
@@ -13,4 +13,4 @@ nlohmann::json TopologyToJson(const Topology& topology);
 // A readable tree, one site a line, with link capacities and MCU ports.
 std::string TopologyToText(const Topology& topology);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -10,7 +10,7 @@
 #include "plateau/scheduler/store/booking_store.hpp"
 #include "plateau/scheduler/topology.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 struct CalendarSettings {
   std::string tzid = "Asia/Shanghai";  // empty or offset 0: times are written in UTC ("...Z")
@@ -26,4 +26,4 @@ std::string FoldIcsLine(std::string_view line);
 // TEXT escaping: backslash, semicolon, comma, newline.
 std::string EscapeIcsText(std::string_view text);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "plateau/common/clock.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/app/service_error.hpp"
 #include "plateau/scheduler/booking.hpp"
-#include "plateau/scheduler/scheduler.hpp"
-#include "plateau/scheduler/service_error.hpp"
 #include "plateau/scheduler/store/booking_store.hpp"
+#include "plateau/scheduler/validation.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 using store::BookingQuery;
 using store::BookingRecord;
@@ -122,4 +123,4 @@ class BookingService {
   std::mutex mu_;  // guards every use of store_
 };
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -1,5 +1,6 @@
 // Network: the topology and profiles, with the dense indices admission works on.
-#include "plateau/scheduler/scheduler.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/validation.hpp"
 
 namespace plateau::scheduler {
 

@@ -8,12 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/app/service_error.hpp"
 #include "plateau/scheduler/booking.hpp"
-#include "plateau/scheduler/scheduler.hpp"
-#include "plateau/scheduler/service_error.hpp"
 #include "plateau/scheduler/store/booking_store.hpp"
+#include "plateau/scheduler/validation.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 struct BookingJsonOptions {
   int utc_offset_minutes = 480;  // how times are written (any offset is read)
@@ -59,4 +60,4 @@ nlohmann::json EventToJson(const store::Event& e, int utc_offset_minutes);
 // `duration` is the refused meeting's length, to show alternative start slots with their end.
 nlohmann::json ErrorToJson(const ServiceError& error, int utc_offset_minutes, int64_t duration = 0);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

@@ -7,10 +7,11 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
-#include "plateau/scheduler/scheduler.hpp"
+#include "plateau/scheduler/admission.hpp"
 #include "plateau/scheduler/topology.hpp"
+#include "plateau/scheduler/validation.hpp"
 
-namespace plateau::config {
+namespace plateau::scheduler::config {
 
 struct ServerSettings {
   std::string listen = "127.0.0.1:8080";
@@ -49,4 +50,4 @@ Result<scheduler::Topology> BuildTopology(const Config& config);
 // The scheduler's Network (validated topology plus profiles as scheduler::Profile).
 Result<scheduler::Network> BuildNetwork(const Config& config);
 
-}  // namespace plateau::config
+}  // namespace plateau::scheduler::config

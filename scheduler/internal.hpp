@@ -1,4 +1,4 @@
-// Internal to scheduler/domain: the compiled form of bookings that admission sweeps over, the
+// Internal to the domain (scheduler/): the compiled form of bookings that admission sweeps over, the
 // time index behind Agenda, and the sweep itself. Not part of the contract; nothing outside
 // scheduler/domain includes this.
 #pragma once
@@ -9,7 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "plateau/scheduler/scheduler.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/validation.hpp"
 
 namespace plateau::scheduler::detail {
 

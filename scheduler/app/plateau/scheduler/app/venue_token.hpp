@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 // "pvt_" + 43 characters of URL-safe base64 (32 bytes from plateau::random).
 std::string NewVenueToken();
@@ -21,4 +21,4 @@ std::string HashVenueToken(std::string_view token);
 // stored value.
 bool VenueTokenMatches(std::string_view stored_hash, std::string_view token);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

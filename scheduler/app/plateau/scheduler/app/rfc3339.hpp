@@ -10,7 +10,7 @@
 #include "plateau/common/result.hpp"
 #include "plateau/scheduler/booking.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 // The calendar and RFC 3339 themselves live in common/ (plateau/common/civil_time.hpp), shared with
 // the logger and the signaling protocol; the API reads and writes them under these names.
@@ -26,4 +26,4 @@ using civil::ToCivil;
 // "PT45S"). Positive, at most 31 days. Code "bad_duration".
 Result<int64_t> ParseDuration(std::string_view text);
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app

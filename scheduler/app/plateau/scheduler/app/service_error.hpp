@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "plateau/common/result.hpp"
-#include "plateau/scheduler/booking.hpp"
+#include "plateau/scheduler/admission.hpp"
+#include "plateau/scheduler/validation.hpp"
 
-namespace plateau::scheduler {
+namespace plateau::scheduler::app {
 
 struct ServiceError {
   enum class Kind { kInvalid, kNotFound, kRefused, kConflict, kStorage };
@@ -51,4 +52,4 @@ class [[nodiscard]] Outcome {
   std::variant<T, ServiceError> v_;
 };
 
-}  // namespace plateau::scheduler
+}  // namespace plateau::scheduler::app
