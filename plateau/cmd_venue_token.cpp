@@ -46,9 +46,9 @@ int RunVenueToken(const VenueTokenOptions& options) {
     std::cerr << "plateau: " << store.error().message << "\n";
     return 1;
   }
-  scheduler::BookingService service(
+  scheduler::app::BookingService service(
       *network, **store, SystemClock::Instance(),
-      scheduler::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
+      scheduler::app::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   auto token = service.IssueVenueToken(options.venue);
   if (!token) {
     std::cerr << "plateau: " << token.error().message << "\n";

@@ -78,9 +78,9 @@ int RunServe(const ServeOptions& options) {
     log::Error("serve.store_failed", {{"path", db_path}, {"error", store.error().message}});
     return 1;
   }
-  scheduler::BookingService bookings(
+  scheduler::app::BookingService bookings(
       *network, **store, SystemClock::Instance(),
-      scheduler::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
+      scheduler::app::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
 
   boost::asio::io_context io;

@@ -43,7 +43,6 @@
 #include "plateau/common/base64.hpp"
 #include "plateau/common/log.hpp"
 #include "plateau/common/random.hpp"
-#include "plateau/config/config.hpp"
 #include "plateau/listener/server.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
@@ -385,7 +384,7 @@ int main(int argc, char** argv) {
   try {
     auto store = sch::store::SqliteBookingStore::Open(std::string(dir) + "/plateau.db");
     if (!store) throw std::runtime_error(store.error().message);
-    sch::BookingService bookings(*network, **store, plateau::SystemClock::Instance());
+    sch::app::BookingService bookings(*network, **store, plateau::SystemClock::Instance());
     std::map<std::string, std::string> tokens;
     auto book = [&](std::vector<std::string> venues) {
       sch::BookingRequest q;

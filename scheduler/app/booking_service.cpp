@@ -393,7 +393,7 @@ Outcome<std::string> BookingService::VenueCalendar(const std::string& venue) {
     records = std::move(found).value();
   }
   CalendarSettings cal{settings_.timezone, settings_.utc_offset_minutes};
-  return scheduler::VenueCalendar(network_.topology(), *site, records, cal, clock_.UnixSeconds());
+  return app::VenueCalendar(network_.topology(), *site, records, cal, clock_.UnixSeconds());
 }
 
 Outcome<std::string> BookingService::IssueVenueToken(const std::string& venue) {

@@ -551,7 +551,7 @@ TEST_F(Api, VenueTokenCommandPrintsATokenTheServiceAcceptsAndStoresOnlyItsHash) 
   {
     auto store = scheduler::store::SqliteBookingStore::Open(Data() + "/plateau.db");
     ASSERT_TRUE(store.ok());
-    scheduler::BookingService service(*network, **store, SystemClock::Instance());
+    scheduler::app::BookingService service(*network, **store, SystemClock::Instance());
     EXPECT_TRUE(service.VerifyVenueToken("minhe", token));
     EXPECT_FALSE(service.VerifyVenueToken("ledu", token));
   }

@@ -159,7 +159,7 @@ class SwitchboardTest : public ::testing::Test {
     auto store = sch::store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    service_ = std::make_unique<sch::BookingService>(*network_, *store_, clock_);
+    service_ = std::make_unique<sch::app::BookingService>(*network_, *store_, clock_);
     auth_ = std::make_unique<BookingVenueAuthenticator>(*service_);
     directory_ = std::make_unique<BookingConferenceDirectory>(*service_);
     // Recording peers do not answer pings: keep them from idling out in tests about other rules.
