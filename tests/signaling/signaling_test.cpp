@@ -13,7 +13,7 @@
 
 #include "support/booking.hpp"
 #include "support/process.hpp"
-#include "ws_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace plateau::testing {
 namespace {

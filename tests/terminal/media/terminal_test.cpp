@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "media_test_util.hpp"
+#include "mcu/media/media_test_util.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
-#include "rig.hpp"
+#include "mcu/media/rig.hpp"
 
 namespace plateau::mcu::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <memory>
 #include <optional>
 
-#include "mcu_net/h264_sps_vectors.hpp"
+#include "mcu/rtp/h264_sps_vectors.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
 #include "plateau/mcu/media/h264_colour.hpp"
 #include "plateau/mcu/rtp/h264_sps.hpp"

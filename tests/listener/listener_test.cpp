@@ -27,7 +27,7 @@
 
 #include "support/process.hpp"
 #include "support/slack.hpp"
-#include "ws_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace plateau::testing {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "../mcu_media/rig.hpp"
+#include "mcu/media/rig.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
