@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/serve_fixture.hpp"
 #include "support/slack.hpp"
 #include "support/ws_client.hpp"
 
@@ -103,40 +104,15 @@ struct Fds {
   }
 };
 
-class Listener : public ::testing::Test {
+class Listener : public ServeFixture {
  protected:
-  void Start(std::vector<std::string> extra = {}) {
-    port_ = FreePort();
-    std::vector<std::string> argv = {
-        PlateauBinary(), "serve", "--config", Config(),
-        "--data",        Data(),  "--listen", "127.0.0.1:" + std::to_string(port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log");
-  }
-  std::string ServeLog() const {
-    std::ifstream in(dir_.path() + "/serve.log");
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  }
-  static std::string Config() { return SourceRoot() + "/configs/qinghai.toml"; }
-  std::string Data() const { return dir_.path() + "/data"; }
-  std::string Token(const std::string& venue) {
-    RunResult r =
-        RunCommand({PlateauBinary(), "venue-token", venue, "--config", Config(), "--data", Data()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string t = r.out;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    return t;
-  }
+  void Start(std::vector<std::string> extra = {}) { StartServer(std::move(extra), /*wait=*/false); }
   // A counter's value from /metrics (0 when absent).
   double Metric(const std::string& series) {
     HttpReply m = Http(port_, "GET", "/metrics");
     const size_t at = m.body.find(series + " ");
     return at == std::string::npos ? 0 : std::stod(m.body.substr(at + series.size() + 1));
   }
-
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> server_;
 };
 
 // Issue 9.5: 1,024 idle connections (or unsent WebSocket hellos) from one address used to fill
@@ -146,7 +122,7 @@ class Listener : public ::testing::Test {
 TEST_F(Listener, OneAddressFloodingLeavesRoomForEveryoneElse) {
   Start({"--hello-timeout", "2"});
   ASSERT_TRUE(WaitHealthy(port_, seconds(20))) << ServeLog();
-  const std::string token = Token("datong");
+  const std::string token = IssueToken("datong");
 
   // From 127.0.0.2: 20 WebSocket upgrades that never send hello, then 1,100 idle connections.
   Fds ws, idle;
@@ -252,7 +228,8 @@ TEST_F(Listener, RequestBodiesInFlightShareABudget) {
 
   // One holder finishes: its body is answered (400, not JSON) and its share is given back.
   ASSERT_TRUE(SendAll(holding.front(), " "));
-  EXPECT_EQ(ReadFor(holding.front(), plateau::testing::Slack(seconds(10))).rfind("HTTP/1.1 400", 0), 0u);
+  EXPECT_EQ(ReadFor(holding.front(), plateau::testing::Slack(seconds(10))).rfind("HTTP/1.1 400", 0),
+            0u);
   HttpReply after = Http(port_, "POST", "/api/v1/bookings", "{}");
   EXPECT_EQ(after.status, 400) << after.body;
 }

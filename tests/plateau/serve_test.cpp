@@ -1,6 +1,6 @@
 // `plateau serve` as a user runs it: health check, metrics, clean stop on SIGINT/SIGTERM.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,22 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "support/process.hpp"
+#include "support/serve_fixture.hpp"
 
 namespace plateau::testing {
 namespace {
 
-class Serve : public ::testing::Test {
+class Serve : public ServeFixture {
  protected:
-  void Start() {
-    port_ = FreePort();
-    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        PlateauBinary(), "serve", "--config", SourceRoot() + "/configs/qinghai.toml", "--data",
-        dir_.path() + "/data", "--listen", "127.0.0.1:" + std::to_string(port_)});
-    ASSERT_TRUE(WaitHealthy(port_, std::chrono::seconds(20)));
-  }
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> server_;
+  void Start() { StartServer(); }
 };
 
 TEST_F(Serve, HealthzAnswersWithVersion) {

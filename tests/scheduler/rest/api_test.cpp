@@ -20,6 +20,7 @@
 #include "plateau/scheduler/rfc3339.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
+#include "support/serve_fixture.hpp"
 
 namespace plateau::testing {
 namespace {
@@ -118,25 +119,15 @@ struct Reply {
   std::map<std::string, std::string> headers;
 };
 
-class Api : public ::testing::Test {
+class Api : public ServeFixture {
  protected:
-  void Start() {
-    port_ = FreePort();
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{PlateauBinary(), "serve", "--config", Config(), "--data", Data(),
-                                 "--listen", "127.0.0.1:" + std::to_string(port_)},
-        dir_.path() + "/serve.log");
-    ASSERT_TRUE(WaitHealthy(port_, std::chrono::seconds(20)));
-  }
+  void Start() { StartServer(); }
 
   void Stop() {
     server_->Signal(SIGTERM);
     ASSERT_EQ(server_->Wait(std::chrono::seconds(5)), 0);
     server_.reset();
   }
-
-  static std::string Config() { return SourceRoot() + "/configs/qinghai.toml"; }
-  std::string Data() const { return dir_.path() + "/data"; }
 
   Reply Call(const std::string& method, const std::string& target, const std::string& body = "") {
     HttpReply r = Http(port_, method, target, body);
@@ -148,15 +139,6 @@ class Api : public ::testing::Test {
     return out;
   }
   Reply Post(const json& body) { return Call("POST", "/api/v1/bookings", body.dump()); }
-
-  std::vector<std::string> AllVenues() {
-    Reply topo = Call("GET", "/api/v1/topology");
-    EXPECT_EQ(topo.status, 200);
-    std::vector<std::string> venues;
-    for (const json& s : topo.body["sites"])
-      if (s["kind"] != "hub") venues.push_back(s["id"]);
-    return venues;
-  }
 
   json Meeting(std::vector<std::string> venues, int day, int hour = 9, int hours = 2) {
     return {{"title", "全省经济工作会议"},
@@ -178,10 +160,6 @@ class Api : public ::testing::Test {
 
   size_t BookingCount() { return Call("GET", "/api/v1/bookings").body["bookings"].size(); }
   size_t EventCount() { return Call("GET", "/api/v1/events").body["events"].size(); }
-
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> server_;
 };
 
 bool HasViolation(const json& error, const std::string& code, const std::string& key,
@@ -194,7 +172,7 @@ bool HasViolation(const json& error, const std::string& code, const std::string&
 // (a)-(d) of the issue, in one story because each step builds on the previous one.
 TEST_F(Api, ProvinceWideMeetingFitsOnlyWithCascadingAndSurvivesARestart) {
   Start();
-  const std::vector<std::string> venues = AllVenues();
+  const std::vector<std::string> venues = AllVenues(port_);
   ASSERT_EQ(venues.size(), 65u);
   auto links = Links();
 
