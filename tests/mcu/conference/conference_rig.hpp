@@ -26,12 +26,14 @@
 #include "plateau/terminal/media/sender.hpp"
 #include "support/shared_slot.hpp"
 #include "support/udp_relay.hpp"
+#include "support/wait.hpp"
 
 namespace plateau::mcu::testing {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using ::plateau::testing::WaitUntil;
 
 inline const char* const kNames[] = {"西宁市", "海东市", "海北州", "黄南州", "海南州", "果洛州",
                                      "玉树州", "海西州", "格尔木", "大通县", "湟中区", "湟源县",
@@ -258,15 +260,6 @@ class ConferenceRig {
   std::map<std::string, std::unique_ptr<Terminal>> terminals_;
   std::map<std::string, terminal::media::Rgb> extra_colors_;
 };
-
-// Polls `done` every few milliseconds until it holds or the deadline passes.
-inline bool WaitUntil(const std::function<bool()>& done, Clock::time_point deadline) {
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 inline const conference::VenueStats* FindVenue(const conference::ConferenceStats& s,
                                                const std::string& id) {

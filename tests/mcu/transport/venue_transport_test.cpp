@@ -23,6 +23,7 @@
 #include "plateau/mcu/rtp/rtcp.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "support/udp_relay.hpp"
+#include "support/wait.hpp"
 
 namespace plateau::mcu::transport {
 namespace {
@@ -30,6 +31,7 @@ namespace {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using namespace std::chrono_literals;
+using ::plateau::testing::WaitUntil;
 
 constexpr uint8_t kVideoPt = 96;
 constexpr uint8_t kAudioPt = 111;
@@ -110,16 +112,6 @@ class Sink {
   std::vector<Item> items_;
   std::vector<uint32_t> keyframe_requests_;
 };
-
-// Polls `done` until it holds or the deadline passes.
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 udp::endpoint Loopback(uint16_t port) {
   return {asio::ip::make_address("127.0.0.1"), port};

@@ -21,6 +21,7 @@
 #include "plateau/terminal/media/receiver.hpp"
 #include "plateau/terminal/media/sender.hpp"
 #include "support/shared_slot.hpp"
+#include "support/wait.hpp"
 
 namespace plateau::signaling::testing {
 namespace {
@@ -29,6 +30,7 @@ namespace asio = boost::asio;
 namespace tr = plateau::mcu::transport;
 namespace term = plateau::terminal::media;
 namespace conf = plateau::mcu::conference;
+using ::plateau::testing::WaitUntil;
 
 constexpr int kTolerance = 45;  // colour distance after two encodes (as in the media suite)
 
@@ -47,14 +49,6 @@ media::ConferenceMediaConfig SmallConfig() {
   c.conference.video.tiers = {{"8m", 320, 180, 500, 1000, 1200, 96, 0},
                               {"2m", 160, 90, 200, 1000, 1200, 96, 0}};
   return c;
-}
-
-bool WaitUntil(const std::function<bool()>& done, Clock::time_point deadline) {
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 // A free UDP port on loopback for the terminal's offer (bound again right after the answer).

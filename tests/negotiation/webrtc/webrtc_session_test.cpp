@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/slack.hpp"
+
 namespace plateau::signaling::webrtc {
 namespace {
 
@@ -67,7 +69,7 @@ struct Recorder {
   template <typename Pred>
   bool WaitFor(Pred pred, std::chrono::milliseconds timeout = 10s) {
     std::unique_lock lock(mu);
-    return cv.wait_for(lock, timeout, [&] { return pred(); });
+    return cv.wait_for(lock, ::plateau::testing::Slack(timeout), [&] { return pred(); });
   }
   size_t Count(const std::string& e) {
     return static_cast<size_t>(std::count(events.begin(), events.end(), e));
