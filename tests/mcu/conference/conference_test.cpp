@@ -7,9 +7,9 @@
 #include <boost/asio/ip/udp.hpp>
 #include <set>
 
-#include "conference_rig.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
+#include "support/media/conference_rig.hpp"
 
 namespace plateau::mcu::testing {
 namespace {

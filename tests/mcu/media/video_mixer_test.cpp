@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "rig.hpp"
+#include "support/media/mixer_rig.hpp"
 
 namespace plateau::mcu::testing {
 namespace {

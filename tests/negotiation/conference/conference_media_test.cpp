@@ -20,6 +20,7 @@
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 #include "plateau/terminal/media/receiver.hpp"
 #include "plateau/terminal/media/sender.hpp"
+#include "support/media/small_config.hpp"
 #include "support/shared_slot.hpp"
 #include "support/wait.hpp"
 
@@ -44,10 +45,7 @@ media::ConferenceMediaConfig SmallConfig() {
   media::ConferenceMediaConfig c;
   c.media_address = "127.0.0.1";
   c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}};
-  c.conference.video.canvas_width = 320;
-  c.conference.video.canvas_height = 180;
-  c.conference.video.tiers = {{"8m", 320, 180, 500, 1000, 1200, 96, 0},
-                              {"2m", 160, 90, 200, 1000, 1200, 96, 0}};
+  c.conference.video = mcu::testing::SmallMixerConfig();
   return c;
 }
 

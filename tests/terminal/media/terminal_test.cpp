@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "mcu/media/media_test_util.hpp"
 #include "plateau/mcu/media/gst_util.hpp"
-#include "mcu/media/rig.hpp"
+#include "support/media/media_test_util.hpp"
+#include "support/media/mixer_rig.hpp"
 
 namespace plateau::mcu::testing {
 namespace {

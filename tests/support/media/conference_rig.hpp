@@ -17,13 +17,13 @@
 #include <string>
 #include <thread>
 
-#include "mcu/media/rig.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
 #include "plateau/terminal/media/receiver.hpp"
 #include "plateau/terminal/media/replay.hpp"
 #include "plateau/terminal/media/sender.hpp"
+#include "support/media/mixer_rig.hpp"
 #include "support/shared_slot.hpp"
 #include "support/udp_relay.hpp"
 #include "support/wait.hpp"
@@ -44,11 +44,7 @@ inline const char* const kNames[] = {"西宁市", "海东市", "海北州", "黄
 inline conference::ConferenceConfig SmallConferenceConfig(const std::string& id) {
   conference::ConferenceConfig c;
   c.id = id;
-  c.video.canvas_width = 320;
-  c.video.canvas_height = 180;
-  c.video.fps = 30;
-  c.video.tiers = {{"8m", 320, 180, 500, 1000, 1200, 96, 0},
-                   {"2m", 160, 90, 200, 1000, 1200, 96, 0}};
+  c.video = SmallMixerConfig();
   return c;
 }
 

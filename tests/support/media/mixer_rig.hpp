@@ -11,25 +11,17 @@
 #include <mutex>
 #include <string>
 
-#include "media_test_util.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
 #include "plateau/terminal/media/receiver.hpp"
 #include "plateau/terminal/media/replay.hpp"
 #include "plateau/terminal/media/sender.hpp"
+#include "support/media/media_test_util.hpp"
+#include "support/media/small_config.hpp"
 
 namespace plateau::mcu::testing {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-inline media::VideoMixerConfig SmallMixerConfig() {
-  media::VideoMixerConfig c;
-  c.canvas_width = 320;
-  c.canvas_height = 180;
-  c.fps = 30;
-  c.tiers = {{"8m", 320, 180, 500, 1000, 1200, 96, 0}, {"2m", 160, 90, 200, 1000, 1200, 96, 0}};
-  return c;
-}
 
 // Writes a decoded frame as a binary PPM (for looking at a failure).
 inline std::string DumpFrame(const terminal::media::DecodedFrame& frame, const std::string& name) {
