@@ -10,16 +10,14 @@
 #include <sstream>
 #include <string>
 
+#include "support/process.hpp"
+
 namespace plateau::signaling::webrtc {
 namespace {
 
+// An offer captured from Debian's Chromium (tests/browser/data/, shared with the browser test).
 std::string Data(const std::string& name) {
-  const char* root = std::getenv("PLATEAU_SOURCE_ROOT");
-  std::ifstream in(std::string(root ? root : ".") + "/tests/browser/data/" + name,
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ::plateau::testing::ReadSourceFile("tests/browser/data/" + name);
 }
 
 std::string Chromium() {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/process.hpp"
 #include "support/slack.hpp"
 
 namespace plateau::signaling::webrtc {
@@ -22,13 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// An offer captured from Debian's Chromium (tests/browser/data/, shared with the browser test).
 std::string Data(const std::string& name) {
-  const char* root = std::getenv("PLATEAU_SOURCE_ROOT");
-  std::ifstream in(std::string(root ? root : ".") + "/tests/browser/data/" + name,
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ::plateau::testing::ReadSourceFile("tests/browser/data/" + name);
 }
 
 // What a session hands to signaling, in order.
