@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "terminal_cli/fixture.hpp"
+#include "terminal/app/fixture.hpp"
 
 namespace plateau::testing {
 namespace {

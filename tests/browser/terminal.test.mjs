@@ -9,7 +9,8 @@
 //   - the mix Chromium shows has each venue's colour (within 8 per channel) in its tile;
 //   - the WebSocket is cut mid-call: the page resumes its seat, restarts ICE, and media flows
 //     both ways again (more frames decoded; the server counts new packets from the browser).
-// Runs in a network namespace with only loopback (tests/browser/run.sh): needs root.
+// Runs in a network namespace with only loopback (tests/browser/run.sh: as root, or in a user
+// namespace otherwise).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

@@ -11,9 +11,9 @@
 #include <set>
 #include <thread>
 
-#include "support/booking.hpp"
 #include "support/process.hpp"
-#include "ws_client.hpp"
+#include "support/serve_fixture.hpp"
+#include "support/ws_client.hpp"
 
 namespace plateau::testing {
 namespace {
@@ -22,51 +22,10 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class Signaling : public ::testing::Test {
+class Signaling : public ServeFixture {
  protected:
-  void Start(std::vector<std::string> extra = {}) {
-    port_ = FreePort();
-    std::vector<std::string> argv = {
-        PlateauBinary(), "serve", "--config", Config(),
-        "--data",        Data(),  "--listen", "127.0.0.1:" + std::to_string(port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log");
-  }
-  void StartPlain() {
-    Start();
-    ASSERT_TRUE(WaitHealthy(port_, seconds(20)));
-  }
-
-  std::string ServeLog() const {
-    std::ifstream in(dir_.path() + "/serve.log");
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  }
-
-  static std::string Config() { return SourceRoot() + "/configs/qinghai.toml"; }
-  std::string Data() const { return dir_.path() + "/data"; }
-
-  // A fresh token through the CLI, as an operator issues it.
-  std::string Token(const std::string& venue) {
-    RunResult r =
-        RunCommand({PlateauBinary(), "venue-token", venue, "--config", Config(), "--data", Data()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string t = r.out;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    return t;
-  }
-
-  // Books a meeting through the REST API; start/end relative to now, in seconds.
-  json Book(const std::vector<std::string>& venues, int64_t start_in, int64_t end_in,
-            int setup_minutes = 15) {
-    return plateau::testing::BookMeeting(port_, {venues, start_in, end_in, setup_minutes});
-  }
-
-  // The venue's token, issued once per test (issuing again would revoke it).
-  std::string TokenFor(const std::string& venue) {
-    auto it = tokens_.find(venue);
-    if (it != tokens_.end()) return it->second;
-    return tokens_[venue] = Token(venue);
-  }
+  void Start(std::vector<std::string> extra = {}) { StartServer(std::move(extra), /*wait=*/false); }
+  void StartPlain() { StartServer(); }
 
   std::unique_ptr<WsClient> Connect(WsClient::Options options = {}) {
     std::string error;
@@ -79,7 +38,7 @@ class Signaling : public ::testing::Test {
   std::unique_ptr<WsClient> Registered(const std::string& venue, json* registered = nullptr) {
     auto c = Connect();
     if (!c) return nullptr;
-    json r = Hello(*c, venue, TokenFor(venue));
+    json r = Hello(*c, venue, Token(venue));
     EXPECT_EQ(r["type"], "registered") << r.dump();
     if (registered) *registered = r;
     return c;
@@ -91,11 +50,6 @@ class Signaling : public ::testing::Test {
     auto pong = c.WaitFor("pong", seconds(5));
     return pong && (*pong)["ts"] == 42;
   }
-
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> server_;
-  std::map<std::string, std::string> tokens_;
 };
 
 TEST_F(Signaling, HelloWithTheVenueTokenRegisters) {
@@ -113,7 +67,7 @@ TEST_F(Signaling, HelloWithTheVenueTokenRegisters) {
 
 TEST_F(Signaling, WrongTokenIsUnauthorizedAndRepeatedFailuresClose) {
   StartPlain();
-  Token("datong");
+  IssueToken("datong");
   auto c = Connect();
   ASSERT_TRUE(c);
   for (int i = 0; i < 3; ++i) {
@@ -273,7 +227,7 @@ TEST_F(Signaling, AMessageWithBytesAfterItsObjectIsBadMessage) {
   auto a = Connect();
   ASSERT_TRUE(a);
   std::string hello =
-      json{{"type", "hello"}, {"venue", "datong"}, {"token", TokenFor("datong")}}.dump();
+      json{{"type", "hello"}, {"venue", "datong"}, {"token", Token("datong")}}.dump();
   hello += '\0';
   hello += "garbage";
   a->Send(hello);
@@ -282,7 +236,7 @@ TEST_F(Signaling, AMessageWithBytesAfterItsObjectIsBadMessage) {
   EXPECT_EQ((*e)["type"], "error") << e->dump();
   EXPECT_EQ((*e)["code"], "bad_message") << e->dump();
   EXPECT_NE((*e)["message"].get<std::string>().find("NUL byte"), std::string::npos) << e->dump();
-  EXPECT_EQ(Hello(*a, "datong", TokenFor("datong"))["type"], "registered");
+  EXPECT_EQ(Hello(*a, "datong", Token("datong"))["type"], "registered");
 }
 
 TEST_F(Signaling, FrameOver64KiBClosesWithAReasonAndOthersAreStillServed) {
@@ -351,7 +305,7 @@ TEST_F(Signaling, CutConnectionResumesTheSameSeatWithinFiveSeconds) {
   const auto cut_at = std::chrono::steady_clock::now();
   auto c = Connect();
   ASSERT_TRUE(c);
-  json resumed = Hello(*c, "datong", TokenFor("datong"), reg["resume_token"]);
+  json resumed = Hello(*c, "datong", Token("datong"), reg["resume_token"]);
   ASSERT_EQ(resumed["type"], "registered") << resumed.dump();
   EXPECT_EQ(resumed["resumed"], true);
   EXPECT_EQ(resumed["session"], reg["session"]);
@@ -387,7 +341,7 @@ TEST_F(Signaling, AllSixtyFiveVenuesRegisterAndJoinOneConference) {
   json booking = Book(venues, 300, 3600);
   ASSERT_TRUE(booking.contains("id")) << booking.dump();
   std::vector<std::string> tokens;
-  for (const auto& v : venues) tokens.push_back(TokenFor(v));
+  for (const auto& v : venues) tokens.push_back(Token(v));
 
   std::vector<std::unique_ptr<WsClient>> clients;
   for (size_t i = 0; i < venues.size(); ++i) clients.push_back(Connect());
@@ -466,7 +420,7 @@ TEST_F(Signaling, WssOnLoopbackWithTheGeneratedSelfSignedCertificate) {
   tls.ca_file = cert;
   auto c = Connect(tls);
   ASSERT_TRUE(c);
-  json r = Hello(*c, "datong", Token("datong"));
+  json r = Hello(*c, "datong", IssueToken("datong"));
   EXPECT_EQ(r["type"], "registered") << r.dump();
   EXPECT_TRUE(StillServed(*c));
   c.reset();

@@ -43,6 +43,10 @@ std::vector<char*> Argv(const std::vector<std::string>& argv) {
 }
 }  // namespace
 
+std::string ReadSourceFile(const std::string& relative) {
+  return Slurp(SourceRoot() + "/" + relative);
+}
+
 RunResult RunCommand(const std::vector<std::string>& argv) {
   TempDir dir;
   const std::string out_path = dir.path() + "/out", err_path = dir.path() + "/err";

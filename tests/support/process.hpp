@@ -12,6 +12,8 @@ namespace plateau::testing {
 std::string PlateauBinary();
 // Source root (meson passes PLATEAU_SOURCE_ROOT).
 std::string SourceRoot();
+// The bytes of a file of the source tree (`relative` to SourceRoot()); empty when it is absent.
+std::string ReadSourceFile(const std::string& relative);
 
 struct RunResult {
   int exit_code = -1;
