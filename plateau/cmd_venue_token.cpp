@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "load_config.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
 #include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
@@ -21,16 +22,10 @@ struct VenueTokenOptions {
 };
 
 int RunVenueToken(const VenueTokenOptions& options) {
-  auto config = scheduler::config::LoadFile(options.config);
-  if (!config) {
-    std::cerr << "plateau: " << config.error().message << "\n";
-    return 2;
-  }
-  auto network = scheduler::config::BuildNetwork(*config);
-  if (!network) {
-    std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
-    return 2;
-  }
+  auto loaded = LoadCliConfig(options.config);
+  if (!loaded) return 2;
+  const scheduler::config::Config* config = &loaded->config;
+  scheduler::Network* network = &loaded->network;
   const scheduler::Site* site = network->topology().FindSite(options.venue);
   if (!site || site->kind == scheduler::SiteKind::kHub) {
     std::cerr << "plateau: no venue \"" << options.venue << "\" in " << options.config << "\n";

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "load_config.hpp"
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/listener/server.hpp"
@@ -51,21 +52,10 @@ Status PrepareDataDirectory(const std::string& dir) {
 }
 
 int RunServe(const ServeOptions& options) {
-  auto config = scheduler::config::LoadFile(options.config);
-  if (!config) {
-    std::cerr << "plateau: " << config.error().message << "\n";
-    return 2;
-  }
-  auto topology = scheduler::config::BuildTopology(*config);
-  if (!topology) {
-    std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
-    return 2;
-  }
-  auto network = scheduler::config::BuildNetwork(*config);
-  if (!network) {
-    std::cerr << "plateau: " << options.config << ": " << network.error().message << "\n";
-    return 2;
-  }
+  auto loaded = LoadCliConfig(options.config);
+  if (!loaded) return 2;
+  const scheduler::config::Config* config = &loaded->config;
+  scheduler::Network* network = &loaded->network;
   // Meetings and token hashes: the data directory is the server's own (0700, the database 0600).
   if (auto st = PrepareDataDirectory(options.data); !st) {
     log::Error("serve.data_dir_failed", {{"data", options.data}, {"error", st.error().message}});
@@ -92,7 +82,7 @@ int RunServe(const ServeOptions& options) {
     return listener::HttpResponse::Text(200, metrics::Registry::Global().RenderText(),
                                         "text/plain; version=0.0.4");
   });
-  const scheduler::Topology& topo = *topology;
+  const scheduler::Topology& topo = network->topology();
   scheduler::rest::RegisterBookingsApi(router,
                                        bookings);  // /api/v1: topology, bookings, links, ...
 

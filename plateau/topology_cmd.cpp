@@ -4,22 +4,16 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "load_config.hpp"
 #include "plateau/scheduler/app/topology_json.hpp"
 #include "plateau/scheduler/config/config.hpp"
 
 namespace plateau::cli {
 
 int RunTopology(const TopologyOptions& options) {
-  auto config = scheduler::config::LoadFile(options.config);
-  if (!config) {
-    std::cerr << "plateau: " << config.error().message << "\n";
-    return 2;
-  }
-  auto topology = scheduler::config::BuildTopology(*config);
-  if (!topology) {
-    std::cerr << "plateau: " << options.config << ": " << topology.error().message << "\n";
-    return 2;
-  }
+  auto loaded = LoadCliConfig(options.config);
+  if (!loaded) return 2;
+  const scheduler::Topology* topology = &loaded->network.topology();
   if (options.json)
     std::cout << scheduler::app::TopologyToJson(*topology).dump(2) << "\n";
   else

@@ -9,6 +9,7 @@
 
 #include "plateau/mcu/transport/crypto_attribute.hpp"
 #include "plateau/terminal/client/terminal_call.hpp"
+#include "support/sdes_sample.hpp"
 
 namespace p = plateau::signaling::protocol;
 namespace sc = plateau::terminal::client;
@@ -17,13 +18,7 @@ namespace sdp = plateau::negotiation::sdp;
 namespace {
 
 sdp::SdesDescription Local() {
-  sdp::SdesDescription d;
-  d.session_id = 1;
-  d.session_version = 1;
-  d.address = "127.0.0.1";
-  d.port = 40000;
-  d.video_payload_type = 96;
-  d.audio_payload_type = 111;
+  sdp::SdesDescription d = ::plateau::testing::LoopbackSdes();
   d.crypto.key.material.fill(7);  // fixed: the fuzzer needs determinism, not secrecy
   return d;
 }

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "support/terminal_report.hpp"
 #include "terminal/app/fixture.hpp"
 
 namespace plateau::testing {
@@ -24,38 +25,9 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-struct Rgb {
-  int r = 0, g = 0, b = 0;
-};
-
-std::optional<Rgb> ParseHex(const std::string& s) {
-  if (s.size() != 7 || s[0] != '#') return std::nullopt;
-  auto h = [&](int i) {
-    return static_cast<int>(std::strtol(s.substr(i, 2).c_str(), nullptr, 16));
-  };
-  return Rgb{h(1), h(3), h(5)};
-}
-
 // Whether `venue`'s tile in the report shows `want` (within 60 per channel).
 bool TileShows(const json& report, const std::string& venue, Rgb want) {
-  for (const json& t : report.value("tiles", json::array())) {
-    if (t.value("venue", "") != venue || !t.contains("rgb")) continue;
-    auto got = ParseHex(t["rgb"].get<std::string>());
-    return got && std::max({std::abs(got->r - want.r), std::abs(got->g - want.g),
-                            std::abs(got->b - want.b)}) <= 60;
-  }
-  return false;
-}
-
-double Probe(const json& report, double hz) {
-  if (!report.contains("audio")) return -127.0;
-  for (const json& p : report["audio"].value("probes", json::array()))
-    if (p.value("hz", 0.0) == hz) return p.value("dbov", -127.0);
-  return -127.0;
-}
-
-int FramesDecoded(const json& report) {
-  return report.contains("video") ? report["video"].value("frames_decoded", 0) : 0;
+  return ::plateau::testing::TileShows(report, venue, want, 60);
 }
 
 constexpr double kHeard = -30.0;  // a mixed tone arrives around -14 dBov

@@ -16,6 +16,7 @@
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "plateau/signaling/scheduler_binding.hpp"
 #include "support/process.hpp"
+#include "support/qinghai.hpp"
 
 namespace plateau::signaling {
 namespace {
@@ -150,12 +151,7 @@ class RecordingNegotiator final : public MediaNegotiator {
 class SwitchboardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config =
-        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
-    ASSERT_TRUE(config.ok());
-    auto network = scheduler::config::BuildNetwork(*config);
-    ASSERT_TRUE(network.ok()) << network.error().message;
-    network_.emplace(std::move(network).value());
+    network_.emplace(plateau::testing::LoadQinghai());
     auto store = sch::store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();

@@ -6,6 +6,7 @@
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
+#include "support/sdes_sample.hpp"
 
 namespace plateau::signaling::testing {
 namespace {
@@ -14,13 +15,7 @@ namespace tr = plateau::mcu::transport;
 namespace sdp = plateau::negotiation::sdp;
 
 std::string GoodOffer() {
-  sdp::SdesDescription d;
-  d.session_id = 1;
-  d.session_version = 1;
-  d.address = "127.0.0.1";
-  d.port = 40000;
-  d.video_payload_type = 96;
-  d.audio_payload_type = 111;
+  sdp::SdesDescription d = ::plateau::testing::LoopbackSdes();
   d.crypto = tr::MakeCryptoAttribute();
   return sdp::FormatSdes(d);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plateau/mcu/transport/srtp_session.hpp"
+#include "support/sdes_sample.hpp"
 
 namespace sdp = plateau::negotiation::sdp;
 namespace tr = plateau::mcu::transport;
@@ -228,13 +229,7 @@ TEST(SdesSdp, SeveralCryptoAlternativesTakeTheFirst) {
 // Plateau's terminal offers AEAD_AES_128_GCM (tag 1) then AES_CM_128_HMAC_SHA1_80 (tag 2) on each
 // line; the parser takes GCM, and the answer keeps tag 1.
 TEST(SdesSdp, OfferedAlternativesAreWrittenInOrderAndTheFirstIsTaken) {
-  sdp::SdesDescription d;
-  d.session_id = 1;
-  d.session_version = 1;
-  d.address = "127.0.0.1";
-  d.port = 40000;
-  d.video_payload_type = 96;
-  d.audio_payload_type = 111;
+  sdp::SdesDescription d = ::plateau::testing::LoopbackSdes();
   d.crypto = tr::MakeCryptoAttribute(tr::SrtpProfile::kAeadAes128Gcm, 1);
   d.crypto_alternatives = {tr::MakeCryptoAttribute(tr::SrtpProfile::kAesCm128HmacSha1_80, 2)};
   const std::string text = sdp::FormatSdes(d);

@@ -10,6 +10,7 @@
 #include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
 #include "support/process.hpp"
+#include "support/qinghai.hpp"
 
 namespace plateau::scheduler::app {
 namespace {
@@ -21,12 +22,7 @@ Instant At(const char* rfc3339) {
 class BookingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config =
-        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
-    ASSERT_TRUE(config.ok());
-    auto network = scheduler::config::BuildNetwork(*config);
-    ASSERT_TRUE(network.ok()) << network.error().message;
-    network_.emplace(std::move(network).value());
+    network_.emplace(plateau::testing::LoadQinghai());
     Reopen();
   }
 

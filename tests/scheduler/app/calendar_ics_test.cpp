@@ -6,6 +6,7 @@
 #include "plateau/scheduler/app/rfc3339.hpp"
 #include "plateau/scheduler/config/config.hpp"
 #include "support/process.hpp"
+#include "support/qinghai.hpp"
 
 namespace plateau::scheduler::app {
 namespace {
@@ -78,14 +79,7 @@ TEST(IcsText, EscapesBackslashSemicolonCommaAndNewline) {
 
 class VenueCalendarTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto config =
-        scheduler::config::LoadFile(plateau::testing::SourceRoot() + "/configs/qinghai.toml");
-    ASSERT_TRUE(config.ok());
-    auto topology = scheduler::config::BuildTopology(*config);
-    ASSERT_TRUE(topology.ok());
-    topology_.emplace(std::move(topology).value());
-  }
+  void SetUp() override { topology_.emplace(plateau::testing::LoadQinghai().topology()); }
 
   store::BookingRecord Record(BookingId id, const std::string& title, Instant start) {
     store::BookingRecord r;

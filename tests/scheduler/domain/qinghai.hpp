@@ -12,23 +12,12 @@
 #include "plateau/scheduler/admission.hpp"
 #include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/validation.hpp"
+#include "support/qinghai.hpp"
 
 namespace plateau::scheduler::testing {
 
-inline std::string QinghaiPath() {
-  const char* root = std::getenv("PLATEAU_SOURCE_ROOT");
-  return std::string(root ? root : ".") + "/configs/qinghai.toml";
-}
-
-// The real network; `tweak` may edit the loaded config first (e.g. fewer MCU ports).
-inline Network LoadQinghai(const std::function<void(scheduler::config::Config&)>& tweak = {}) {
-  auto c = scheduler::config::LoadFile(QinghaiPath());
-  if (!c.ok()) throw std::runtime_error(c.error().message);
-  if (tweak) tweak(*c);
-  auto n = scheduler::config::BuildNetwork(*c);
-  if (!n.ok()) throw std::runtime_error(n.error().message);
-  return std::move(n.value());
-}
+using ::plateau::testing::LoadQinghai;
+using ::plateau::testing::QinghaiPath;
 
 // Monday 2026-03-02 00:00 Beijing time (UTC+8).
 constexpr Instant kMonday = 1772380800;

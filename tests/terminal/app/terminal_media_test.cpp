@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
+#include "support/terminal_report.hpp"
 #include "tcp_proxy.hpp"
 
 namespace plateau::testing {
@@ -20,35 +21,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-struct Rgb {
-  int r = 0, g = 0, b = 0;
-};
-
-Rgb ParseHex(const std::string& s) {
-  if (s.size() != 7 || s[0] != '#') return {-1000, -1000, -1000};
-  auto h = [&](int i) {
-    return static_cast<int>(std::strtol(s.substr(i, 2).c_str(), nullptr, 16));
-  };
-  return {h(1), h(3), h(5)};
-}
-
-int Distance(Rgb a, Rgb b) {
-  return std::max({std::abs(a.r - b.r), std::abs(a.g - b.g), std::abs(a.b - b.b)});
-}
-
-// The colour the report saw in `venue`'s tile, if the layout shows it.
-std::optional<Rgb> TileColour(const json& report, const std::string& venue) {
-  for (const json& t : report.value("tiles", json::array()))
-    if (t.value("venue", "") == venue && t.contains("rgb")) return ParseHex(t["rgb"]);
-  return std::nullopt;
-}
-
-double Probe(const json& report, double hz) {
-  for (const json& p : report["audio"].value("probes", json::array()))
-    if (p.value("hz", 0.0) == hz) return p.value("dbov", -127.0);
-  return -127.0;
-}
 
 constexpr double kHeard = -30.0;   // a mixed tone arrives around -14 dBov
 constexpr double kSilent = -45.0;  // one's own tone, removed by mix-minus: below -50
@@ -149,7 +121,7 @@ TEST_F(TerminalMedia, TerminalsJoinABookedMeetingAndSeeAndHearEachOther) {
       return false;
     for (size_t i = 1; i < venues.size(); ++i) {
       auto c = TileColour(r, venues[i].id);
-      if (!c || Distance(*c, venues[i].colour) > kColourTolerance) return false;
+      if (!c || ColourDistance(*c, venues[i].colour) > kColourTolerance) return false;
     }
     return Probe(r, 660) > kHeard && Probe(r, 880) > kHeard && Probe(r, 440) < kSilent;
   };
@@ -161,7 +133,7 @@ TEST_F(TerminalMedia, TerminalsJoinABookedMeetingAndSeeAndHearEachOther) {
   for (size_t i = 1; i < venues.size(); ++i) {
     auto c = TileColour(r, venues[i].id);
     ASSERT_TRUE(c) << venues[i].id << " has no tile: " << r["tiles"].dump();
-    EXPECT_LE(Distance(*c, venues[i].colour), kColourTolerance)
+    EXPECT_LE(ColourDistance(*c, venues[i].colour), kColourTolerance)
         << venues[i].id << " tile: " << r["tiles"].dump();
   }
   EXPECT_GT(Probe(r, 660), kHeard) << r["audio"].dump();
