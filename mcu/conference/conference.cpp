@@ -26,6 +26,7 @@
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/venue_streams.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
+#include "plateau/mcu/transport/venue_transport.hpp"
 
 namespace plateau::mcu::conference {
 namespace {

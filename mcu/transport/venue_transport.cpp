@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
@@ -33,6 +34,29 @@ constexpr int kReadBurst = 64;
 constexpr size_t kMaxResendPerNack = 512;
 // Automatic keyframe requests (after NACK gives up) at most this often per stream.
 constexpr int64_t kAutoKeyframeIntervalMs = 500;
+
+// The API's neutral endpoints (address.hpp) and Asio's, converted here and nowhere else. Byte for
+// byte: an IPv6 zone id (link-local "%eth0") has no place in the neutral type and is dropped.
+udp::endpoint ToUdp(const Endpoint& endpoint) {
+  const auto b = endpoint.address().bytes();
+  asio::ip::address address;
+  if (endpoint.address().is_v4()) {
+    asio::ip::address_v4::bytes_type v4;
+    std::copy(b.begin(), b.end(), v4.begin());
+    address = asio::ip::address_v4(v4);
+  } else {
+    asio::ip::address_v6::bytes_type v6;
+    std::copy(b.begin(), b.end(), v6.begin());
+    address = asio::ip::address_v6(v6);
+  }
+  return {address, endpoint.port()};
+}
+
+Endpoint FromUdp(const udp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v4()) return {IpAddress::V4(address.to_v4().to_bytes()), endpoint.port()};
+  return {IpAddress::V6(address.to_v6().to_bytes()), endpoint.port()};
+}
 
 // Process-wide totals on /metrics (per-venue figures are in VenueTransport::GetStats()).
 struct TransportMetrics {
@@ -188,15 +212,15 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     {
       // No other thread runs yet; the lock is for the analysis (and costs nothing).
       MutexLock lock(mu);
-      remote = config.remote;
+      if (config.remote) remote = ToUdp(*config.remote);
       if (remote && config.claim_trusted_address &&
-          remote->address() != *config.claim_trusted_address) {
+          config.remote->address() != *config.claim_trusted_address) {
         // Nothing goes to an unproven address: the first authenticated packet latches the remote.
         log::Warn(
             "mcu.transport.remote_unverified",
             {{"venue", config.name},
              {"claimed", remote->address().to_string() + ":" + std::to_string(remote->port())},
-             {"signaling", config.claim_trusted_address->to_string()}});
+             {"signaling", config.claim_trusted_address->ToString()}});
         remote.reset();
       }
     }
@@ -774,18 +798,19 @@ VenueTransport::~VenueTransport() {
   Close();
 }
 
-udp::endpoint VenueTransport::local_endpoint() const {
-  return impl_->local_ep;
+Endpoint VenueTransport::local_endpoint() const {
+  return FromUdp(impl_->local_ep);
 }
 
-std::optional<udp::endpoint> VenueTransport::remote_endpoint() const {
+std::optional<Endpoint> VenueTransport::remote_endpoint() const {
   MutexLock lock(impl_->mu);
-  return impl_->remote;
+  if (!impl_->remote) return std::nullopt;
+  return FromUdp(*impl_->remote);
 }
 
-void VenueTransport::SetRemote(const udp::endpoint& remote) {
+void VenueTransport::SetRemote(const Endpoint& remote) {
   MutexLock lock(impl_->mu);
-  impl_->remote = remote;
+  impl_->remote = ToUdp(remote);
 }
 
 void VenueTransport::SendRtp(std::span<const uint8_t> packet) {

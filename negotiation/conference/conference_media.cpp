@@ -1,8 +1,5 @@
 #include "plateau/negotiation/conference/conference_media.hpp"
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/address_v4.hpp>
-
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/common/random.hpp"
@@ -21,7 +18,6 @@ namespace {
 
 namespace conf = plateau::mcu::conference;
 namespace tr = plateau::mcu::transport;
-using udp = boost::asio::ip::udp;
 
 metrics::Registry& M() {
   return metrics::Registry::Global();
@@ -123,9 +119,8 @@ struct ConferenceMedia::Room {
 };
 
 Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config) {
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address_v4(config.media_address, ec);
-  if (ec || address.is_unspecified() || address.is_multicast()) {
+  const auto address = tr::IpAddress::Parse(config.media_address);
+  if (!address || !address->is_v4() || address->is_unspecified() || address->is_multicast()) {
     return Error{"bad_media_address",
                  "the media address must be the IPv4 address of one of this server's interfaces "
                  "(e.g. 127.0.0.1 or 10.63.0.5), not \"" +
@@ -289,15 +284,14 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
     answer(offer.error());
     return;
   }
-  std::optional<udp::endpoint> remote;
+  std::optional<tr::Endpoint> remote;
   if (offer->address != "0.0.0.0") {  // 0.0.0.0: learn the address from the first packet
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address_v4(offer->address, ec);
-    if (ec) {
+    const auto address = tr::IpAddress::Parse(offer->address);
+    if (!address || !address->is_v4()) {  // the offer's c=IN IP4
       answer(Error{"bad_sdp", "the connection address " + offer->address + " is not usable"});
       return;
     }
-    remote = udp::endpoint(address, offer->port);
+    remote = tr::Endpoint(*address, offer->port);
   }
   auto running = RunningRoom(seat);
   if (!running) {
@@ -323,10 +317,8 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
   // The offer's address is the venue's claim: media goes there before the venue's first
   // authenticated packet only if it is where the venue signals from (an unknown peer: never).
   {
-    boost::system::error_code ec;
-    const auto peer = boost::asio::ip::make_address(seat.peer_address, ec);
-    endpoint.claim_trusted_address =
-        ec ? boost::asio::ip::address(boost::asio::ip::address_v4::any()) : peer;
+    const auto peer = tr::IpAddress::Parse(seat.peer_address);
+    endpoint.claim_trusted_address = peer ? *peer : tr::IpAddress();  // unknown: 0.0.0.0
   }
   endpoint.send_key = server_crypto.key;
   endpoint.receive_key = offer->crypto.key;

@@ -24,9 +24,10 @@ double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::string Endpoint(const std::optional<udp::endpoint>& e) {
+// "address:port" for the statistics (IPv6 without brackets, as these fields always were).
+std::string HostPort(const std::optional<tr::Endpoint>& e) {
   if (!e) return "";
-  return e->address().to_string() + ":" + std::to_string(e->port());
+  return e->address().ToString() + ":" + std::to_string(e->port());
 }
 
 uint64_t RandomSessionId() {
@@ -170,20 +171,20 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
       reserved->close(ec);
       reserved.reset();
     }
-    boost::system::error_code ec;
-    net::ip::address remote_ip = net::ip::make_address(media.remote.address, ec);
-    if (ec || remote_ip.is_unspecified()) {
+    auto remote_ip = tr::IpAddress::Parse(media.remote.address);
+    if (!remote_ip || remote_ip->is_unspecified()) {
+      // No usable address in the answer: the media go where the signaling goes.
       auto server = client ? client->remote_address() : std::nullopt;
-      if (!server)
+      if (server) remote_ip = tr::IpAddress::Parse(server->to_string());
+      if (!server || !remote_ip)
         return Apply(
             call.OnLocalFailed(Error{"media_address", "the answer has no usable address"}));
-      remote_ip = *server;
     }
     tr::VenueTransportConfig tc;
     tc.name = config.signaling.venue;
     tc.bind_address = media_address;
     tc.bind_port = media_port;
-    tc.remote = udp::endpoint(remote_ip, media.remote.port);
+    tc.remote = tr::Endpoint(*remote_ip, media.remote.port);
     tc.latch = true;
     tc.send_key = media.local.crypto.key;
     tc.receive_key = media.remote.crypto.key;
@@ -230,7 +231,7 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
               {{"venue", config.signaling.venue},
                {"generation", generation},
                {"local", media_address + ":" + std::to_string(media_port)},
-               {"remote", remote_ip.to_string() + ":" + std::to_string(media.remote.port)}});
+               {"remote", remote_ip->ToString() + ":" + std::to_string(media.remote.port)}});
     if (callbacks.on_media) callbacks.on_media(generation);
   }
 
@@ -373,9 +374,8 @@ TerminalSessionStatus TerminalSession::Status() const {
   s.signaling = impl_->client->Stats();
   if (t) {
     s.transport = t->GetStats();
-    s.media_local = t->local_endpoint().address().to_string() + ":" +
-                    std::to_string(t->local_endpoint().port());
-    s.media_remote = Endpoint(t->remote_endpoint());
+    s.media_local = HostPort(t->local_endpoint());
+    s.media_remote = HostPort(t->remote_endpoint());
   }
   s.rtp_in_current = impl_->rtp_in_current;
   s.rtp_in_total = impl_->rtp_in_total;

@@ -9,6 +9,7 @@
 
 #include "plateau/common/metrics.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
+#include "support/asio_endpoint.hpp"
 #include "support/media/conference_rig.hpp"
 
 namespace plateau::mcu::testing {
@@ -295,8 +296,8 @@ TEST(Conference, SrtpIsEnforced) {
 
   asio::io_context io;
   asio::ip::udp::socket sock(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  auto send = [&](const std::vector<uint8_t>& bytes, const asio::ip::udp::endpoint& to) {
-    sock.send_to(asio::buffer(bytes), to);
+  auto send = [&](const std::vector<uint8_t>& bytes, const transport::Endpoint& to) {
+    sock.send_to(asio::buffer(bytes), ::plateau::testing::ToUdp(to));
   };
 
   // "bad": 20 packets with a flipped authentication tag, 20 under a wrong key, 20 plain.

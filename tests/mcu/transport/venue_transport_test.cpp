@@ -22,6 +22,7 @@
 #include "plateau/mcu/rtp/packet.hpp"
 #include "plateau/mcu/rtp/rtcp.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
+#include "support/asio_endpoint.hpp"
 #include "support/udp_relay.hpp"
 #include "support/wait.hpp"
 
@@ -31,6 +32,8 @@ namespace {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using namespace std::chrono_literals;
+using ::plateau::testing::FromUdp;
+using ::plateau::testing::ToUdp;
 using ::plateau::testing::WaitUntil;
 
 constexpr uint8_t kVideoPt = 96;
@@ -113,8 +116,8 @@ class Sink {
   std::vector<uint32_t> keyframe_requests_;
 };
 
-udp::endpoint Loopback(uint16_t port) {
-  return {asio::ip::make_address("127.0.0.1"), port};
+Endpoint Loopback(uint16_t port) {
+  return {::plateau::testing::Loopback(), port};
 }
 
 class VenueTransportTest : public ::testing::Test {
@@ -210,8 +213,8 @@ TEST_F(VenueTransportTest, AClaimedRemoteElsewhereGetsNothingUntilTheVenueLatche
   victim.non_blocking(true);
   auto venue = Make(Config("venue", key_b_, key_a_), &sink_b_);  // the real venue, on 127.0.0.1
   auto cs = Config("server", key_a_, key_b_);
-  cs.remote = victim.local_endpoint();                             // what the offer claimed
-  cs.claim_trusted_address = asio::ip::make_address("127.0.0.1");  // where its signaling is
+  cs.remote = FromUdp(victim.local_endpoint());               // what the offer claimed
+  cs.claim_trusted_address = ::plateau::testing::Loopback();  // where its signaling is
   auto server = Make(cs, &sink_a_);
   ASSERT_TRUE(server && venue);
   EXPECT_FALSE(server->remote_endpoint());
@@ -243,7 +246,7 @@ TEST_F(VenueTransportTest, AClaimedRemoteOnTheSignalingAddressIsUsedAtOnce) {
   auto venue = Make(Config("venue", key_b_, key_a_), &sink_b_);
   auto cs = Config("server", key_a_, key_b_);
   cs.remote = venue->local_endpoint();
-  cs.claim_trusted_address = asio::ip::make_address("127.0.0.1");
+  cs.claim_trusted_address = ::plateau::testing::Loopback();
   auto server = Make(cs, &sink_a_);
   ASSERT_TRUE(server && venue);
   for (uint16_t seq = 0; seq < 10; ++seq) server->SendRtp(VideoPacket(0xa0, seq));
@@ -265,7 +268,7 @@ TEST_F(VenueTransportTest, SrtpIsEnforcedBadTagReplayAndPlainRtpAreDroppedAndCou
   ASSERT_TRUE(out.ok());
   asio::io_context local;
   udp::socket raw(local, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  const auto to_b = b->local_endpoint();
+  const auto to_b = ToUdp(b->local_endpoint());
   auto send = [&](const std::vector<uint8_t>& bytes) { raw.send_to(asio::buffer(bytes), to_b); };
   auto protect = [&](std::vector<uint8_t> p) {
     EXPECT_EQ((*out)->ProtectRtp(&p), SrtpStatus::kOk);
@@ -540,7 +543,7 @@ TEST_F(VenueTransportTest, NackForPacketsNotInHistoryIsCountedAsMissed) {
   ASSERT_EQ((*out)->ProtectRtcp(&bytes), SrtpStatus::kOk);
   asio::io_context local;
   udp::socket raw(local, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  raw.send_to(asio::buffer(bytes), a->local_endpoint());
+  raw.send_to(asio::buffer(bytes), ToUdp(a->local_endpoint()));
   ASSERT_TRUE(WaitUntil([&] { return a->GetStats().nacks_received == 1; }));
   const auto s = a->GetStats();
   EXPECT_EQ(s.nack_seqs_received, 5u);
@@ -564,7 +567,7 @@ TEST_F(VenueTransportTest, RandomDatagramsAreAllDroppedAndTheTransportKeepsWorki
     for (auto& byte : buf) byte = static_cast<uint8_t>(rng());
     // Half of them look like RTP/RTCP so that they reach SRTP and the parsers.
     if (!buf.empty() && i % 2 == 0) buf[0] = static_cast<uint8_t>(0x80 | (buf[0] & 0x3f));
-    raw.send_to(asio::buffer(buf), b->local_endpoint());
+    raw.send_to(asio::buffer(buf), ToUdp(b->local_endpoint()));
     if (i % 200 == 199) std::this_thread::sleep_for(1ms);  // stay within the socket buffer
   }
   a->SendRtp(AudioPacket(0xa0, 1));
@@ -596,7 +599,7 @@ TEST_F(VenueTransportTest, WithoutLatchingForeignSourcesAreDroppedBeforeSrtp) {
   ASSERT_EQ((*out)->ProtectRtp(&forged), SrtpStatus::kOk);
   asio::io_context local;
   udp::socket raw(local, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  raw.send_to(asio::buffer(forged), b->local_endpoint());
+  raw.send_to(asio::buffer(forged), ToUdp(b->local_endpoint()));
   a->SendRtp(AudioPacket(0xa0, 1));
   ASSERT_TRUE(WaitUntil([&] { return sink_b_.size() == 1; }));
   ASSERT_TRUE(WaitUntil([&] { return b->GetStats().dropped_foreign_source == 1; }));

@@ -162,7 +162,9 @@ class SdesTerminal {
     tc.name = "terminal-" + venue_;
     tc.bind_address = "127.0.0.1";
     tc.bind_port = port_;
-    tc.remote = asio::ip::udp::endpoint(asio::ip::make_address(a->address), a->port);
+    auto address = tr::IpAddress::Parse(a->address);
+    if (!address) return ::testing::AssertionFailure() << address.error().message;
+    tc.remote = tr::Endpoint(*address, a->port);
     tc.send_key = key_.key;
     tc.receive_key = a->crypto.key;
     tc.payload_types = {{kVideoPt, tr::MediaKind::kVideo, 90000},

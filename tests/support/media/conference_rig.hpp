@@ -229,7 +229,7 @@ class ConferenceRig {
   std::shared_ptr<transport::VenueTransport> MakeTerminalTransport(Terminal* tp, uint16_t port) {
     transport::VenueTransportConfig tc;
     tc.name = "terminal-" + tp->id;
-    tc.remote = asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+    tc.remote = transport::Endpoint(transport::IpAddress::V4({127, 0, 0, 1}), port);
     tc.send_key = tp->up_key;
     tc.receive_key = tp->down_key;
     transport::VenueTransportCallbacks cb;

@@ -13,7 +13,6 @@
 // call back into the conference synchronously (post instead).
 #pragma once
 
-#include <boost/asio/ip/udp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,8 +25,9 @@
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/mix_minus_mixer.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
+#include "plateau/mcu/transport/address.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
-#include "plateau/mcu/transport/venue_transport.hpp"
+#include "plateau/mcu/transport/venue_transport_stats.hpp"
 
 namespace plateau::mcu::conference {
 
@@ -59,11 +59,11 @@ struct VenueMedia {
 // SDES: the conference binds a UDP port, protects with send_key, verifies with receive_key.
 struct SdesEndpoint {
   std::string bind_address = "127.0.0.1";
-  uint16_t bind_port = 0;                                // 0 = any free port
-  std::optional<boost::asio::ip::udp::endpoint> remote;  // else latched from the first valid packet
+  uint16_t bind_port = 0;                     // 0 = any free port
+  std::optional<transport::Endpoint> remote;  // else latched from the first valid packet
   // Set when `remote` comes from the venue's offer: it is used before the latch only if its address
   // is this one (the venue's signaling peer); see VenueTransportConfig::claim_trusted_address.
-  std::optional<boost::asio::ip::address> claim_trusted_address;
+  std::optional<transport::IpAddress> claim_trusted_address;
   transport::SrtpKey send_key;     // what the MCU sends to the venue is protected with this
   transport::SrtpKey receive_key;  // the venue's key
   // The venue's H.264 (packetization-mode 1) and Opus payload types; only those of the kinds
@@ -105,8 +105,8 @@ struct VenueSpec {
 
 // What the control plane tells the venue about its media (SDES answer).
 struct VenueMediaInfo {
-  std::optional<boost::asio::ip::udp::endpoint> local;  // SDES: where the venue sends
-  uint32_t video_ssrc = 0;                              // SSRCs the MCU sends to this venue
+  std::optional<transport::Endpoint> local;  // SDES: where the venue sends
+  uint32_t video_ssrc = 0;                   // SSRCs the MCU sends to this venue
   uint32_t audio_ssrc = 0;
   std::string tier;  // tier actually assigned
 };

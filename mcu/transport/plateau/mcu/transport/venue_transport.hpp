@@ -27,7 +27,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -41,11 +40,11 @@
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/rtp/nack.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
+#include "plateau/mcu/transport/address.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
+#include "plateau/mcu/transport/venue_transport_stats.hpp"
 
 namespace plateau::mcu::transport {
-
-enum class MediaKind { kAudio, kVideo };
 
 // What a payload type carries (from the SDP): kind and RTP clock rate.
 struct PayloadTypeInfo {
@@ -64,7 +63,7 @@ struct VenueTransportConfig {
   std::string bind_address = "127.0.0.1";
   uint16_t bind_port = 0;  // 0 = any free port (see local_endpoint())
   // Where to send. Unset: learned from the first authenticated packet.
-  std::optional<boost::asio::ip::udp::endpoint> remote;
+  std::optional<Endpoint> remote;
   // If true, the remote is (re)learned from authenticated packets: the first one when unset, and
   // afterwards a source change is followed only on an authenticated packet. If false, datagrams
   // from any other address than `remote` are dropped (dropped_foreign_source) before SRTP.
@@ -74,7 +73,7 @@ struct VenueTransportConfig {
   // address is this one (where the venue's authenticated signaling connection comes from);
   // otherwise nothing is sent until an authenticated packet arrives and latches the remote (then
   // media goes only there). Unset: `remote` is trusted as configured.
-  std::optional<boost::asio::ip::address> claim_trusted_address;
+  std::optional<IpAddress> claim_trusted_address;
   SrtpKey send_key;     // protects what we send (the venue's inbound key)
   SrtpKey receive_key;  // the venue's key: unprotects what we receive
   std::vector<PayloadTypeInfo> payload_types = DefaultPayloadTypes();
@@ -111,81 +110,8 @@ struct VenueTransportCallbacks {
   std::function<void(uint32_t ssrc)> on_bye;
 };
 
-struct InboundStreamStats {
-  uint32_t ssrc = 0;
-  uint8_t payload_type = 0;
-  MediaKind kind = MediaKind::kAudio;
-  uint64_t packets = 0;
-  uint64_t bytes = 0;        // RTP payload bytes
-  int64_t lost = 0;          // RFC 3550 cumulative lost (expected - received)
-  double fraction_lost = 0;  // 0..1, as in our last report block
-  double jitter_ms = 0;      // interarrival jitter
-  uint32_t extended_highest_seq = 0;
-  uint64_t nack_seqs_sent = 0;  // sequence numbers asked for
-  uint64_t recovered = 0;       // gaps filled after being seen missing
-  uint64_t given_up = 0;        // missing packets abandoned (too old / too many retries)
-};
-
-struct OutboundStreamStats {
-  uint32_t ssrc = 0;
-  MediaKind kind = MediaKind::kAudio;
-  uint64_t packets = 0;
-  uint64_t bytes = 0;       // RTP payload bytes (as in the SR octet count)
-  int64_t remote_lost = 0;  // from the venue's last report block about this SSRC
-  double remote_fraction_lost = 0;
-  double remote_jitter_ms = 0;
-  uint64_t retransmitted = 0;
-};
-
-struct VenueTransportStats {
-  // Media (RTP) that passed every check, and what we sent; bytes are UDP payload bytes on the wire.
-  uint64_t packets_in = 0;
-  uint64_t bytes_in = 0;
-  uint64_t packets_out = 0;
-  uint64_t bytes_out = 0;
-  uint64_t rtcp_in = 0;  // authenticated, well-formed RTCP compounds
-  uint64_t rtcp_out = 0;
-  // Reception quality, summed (lost) or worst (fraction, jitter) over inbound streams.
-  int64_t lost = 0;
-  double fraction_lost = 0;
-  double jitter_ms = 0;
-  // Round-trip time from the venue's report blocks (LSR/DLSR), latest; negative = not measured.
-  double rtt_ms = -1;
-  // Loss the venue reports about what we send (sum over our SSRCs).
-  int64_t remote_lost = 0;
-  // Feedback.
-  uint64_t nacks_sent = 0;      // NACK packets sent
-  uint64_t nack_seqs_sent = 0;  // sequence numbers asked for
-  uint64_t nacks_received = 0;
-  uint64_t nack_seqs_received = 0;
-  uint64_t retransmitted = 0;      // packets resent from history
-  uint64_t retransmit_missed = 0;  // asked for but no longer (or never) in history
-  uint64_t recovered = 0;          // inbound gaps filled
-  uint64_t plis_sent = 0;
-  uint64_t plis_received = 0;
-  uint64_t firs_sent = 0;
-  uint64_t firs_received = 0;
-  uint64_t rembs_received = 0;
-  // Drops (each inbound datagram lands in at most one of these).
-  uint64_t dropped_malformed = 0;       // truncated/oversized/invalid RTP or RTCP after SRTP
-  uint64_t dropped_auth = 0;            // SRTP/SRTCP authentication failed (also plain RTP)
-  uint64_t dropped_replay = 0;          // replayed or too old for the replay window
-  uint64_t dropped_unknown = 0;         // not RTP/RTCP (STUN, DTLS, garbage) per RFC 7983
-  uint64_t dropped_foreign_source = 0;  // from an address other than the remote (latch off)
-  uint64_t dropped_unknown_pt = 0;      // authenticated RTP with a payload type not configured
-  uint64_t dropped_stream_limit = 0;    // a new SSRC beyond max_inbound_streams
-  // Outbound problems.
-  uint64_t send_dropped_invalid = 0;    // SendRtp given something that is not RTP
-  uint64_t send_dropped_no_remote = 0;  // nothing to send to yet
-  uint64_t send_errors = 0;             // protect or socket errors
-  std::vector<InboundStreamStats> inbound;
-  std::vector<OutboundStreamStats> outbound;
-};
-
 class VenueTransport {
  public:
-  using udp = boost::asio::ip::udp;
-
   // Binds the socket and starts receiving and the RTCP timer. Errors: "bad_address" (bind_address
   // does not parse), "bind" (the address/port cannot be bound), "srtp_create" (a key is refused),
   // "bad_config" (empty or clashing payload types, zero clock rate, interval out of range).
@@ -199,11 +125,11 @@ class VenueTransport {
   VenueTransport& operator=(const VenueTransport&) = delete;
 
   // The bound address (with the real port when bind_port was 0). Any thread.
-  udp::endpoint local_endpoint() const;
+  Endpoint local_endpoint() const;
   // Where we send now (configured or latched). Any thread.
-  std::optional<udp::endpoint> remote_endpoint() const;
+  std::optional<Endpoint> remote_endpoint() const;
   // Sets (or changes) where we send. Any thread.
-  void SetRemote(const udp::endpoint& remote);
+  void SetRemote(const Endpoint& remote);
 
   // Sends one plain RTP packet (it must parse as RTP and use a configured payload type; otherwise
   // send_dropped_invalid). Video packets are kept in the retransmission history. Any thread.
