@@ -1,7 +1,7 @@
 // Regions, priority and preemption on the real Qinghai network.
 #include <algorithm>
 
-#include "qinghai.hpp"
+#include "domain_samples.hpp"
 
 namespace plateau::scheduler::testing {
 namespace {

@@ -1,7 +1,7 @@
 // ValidateRequest: every problem names its field; a sub-centre stays inside its own subtree.
 #include <algorithm>
 
-#include "qinghai.hpp"
+#include "domain_samples.hpp"
 
 namespace plateau::scheduler::testing {
 namespace {

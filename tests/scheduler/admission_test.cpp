@@ -1,5 +1,5 @@
 // Admission on the real Qinghai network: the sweep, set-up buffers, refusals and alternatives.
-#include "qinghai.hpp"
+#include "domain_samples.hpp"
 
 namespace plateau::scheduler::testing {
 namespace {

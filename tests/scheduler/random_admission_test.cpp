@@ -13,7 +13,7 @@
 #include <set>
 #include <tuple>
 
-#include "qinghai.hpp"
+#include "domain_samples.hpp"
 
 namespace plateau::scheduler::testing {
 namespace {

@@ -1,5 +1,5 @@
 // LinkTimeline and FindFreeSlots on the real Qinghai network.
-#include "qinghai.hpp"
+#include "domain_samples.hpp"
 
 namespace plateau::scheduler::testing {
 namespace {
