@@ -44,7 +44,7 @@ std::string Expand(std::string_view in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body = Expand(std::string_view(reinterpret_cast<const char*>(data), size));
-  using plateau::scheduler::kMaxBodyDepth;
+  using plateau::scheduler::app::kMaxBodyDepth;
   const bool hostile =
       !plateau::JsonWithinDepth(body, kMaxBodyDepth) || body.find('\0') != std::string::npos;
 
