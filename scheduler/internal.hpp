@@ -1,6 +1,6 @@
-// Internal to the domain (scheduler/): the compiled form of bookings that admission sweeps over, the
-// time index behind Agenda, and the sweep itself. Not part of the contract; nothing outside
-// scheduler/domain includes this.
+// Internal to the domain (scheduler/): the compiled form of bookings that admission sweeps over,
+// the time index behind Agenda, and the sweep itself. Not part of the contract; nothing outside the
+// domain's own files (scheduler/*.cpp) includes this.
 #pragma once
 
 #include <cstdint>
