@@ -10,10 +10,14 @@ namespace {
 std::string Escape(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -99,11 +103,6 @@ std::string Registry::RenderText() const {
       out += name + LabelText(labels) + " " + Number(g->Value()) + "\n";
   }
   return out;
-}
-
-Registry& Registry::Global() {
-  static Registry r;
-  return r;
 }
 
 }  // namespace plateau::metrics

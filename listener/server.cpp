@@ -48,23 +48,23 @@ bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
 
 namespace {
 
-metrics::Counter* RequestCounter(int status) {
+metrics::Counter* RequestCounter(metrics::Registry& m, int status) {
   const std::string cls = std::to_string(status / 100) + "xx";
-  return metrics::Registry::Global().GetCounter(
-      "plateau_http_requests_total", "HTTP requests answered, by status class", {{"class", cls}});
+  return m.GetCounter("plateau_http_requests_total", "HTTP requests answered, by status class",
+                      {{"class", cls}});
 }
 
-metrics::Counter* RefusedCounter(const std::string& reason) {
-  return metrics::Registry::Global().GetCounter(
+metrics::Counter* RefusedCounter(metrics::Registry& m, const std::string& reason) {
+  return m.GetCounter(
       "plateau_http_connections_refused_total",
       "Connections closed at accept or refused before their body was read, by reason",
       {{"reason", reason}});
 }
 
-metrics::Counter* WsClosedCounter(const std::string& reason) {
-  return metrics::Registry::Global().GetCounter(
-      "plateau_ws_transport_closes_total",
-      "WebSocket connections the transport closed itself, by reason", {{"reason", reason}});
+metrics::Counter* WsClosedCounter(metrics::Registry& m, const std::string& reason) {
+  return m.GetCounter("plateau_ws_transport_closes_total",
+                      "WebSocket connections the transport closed itself, by reason",
+                      {{"reason", reason}});
 }
 
 constexpr bool kIsTls(const TlsStream*) {
@@ -84,11 +84,12 @@ class Closable {
 };
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(net::io_context& io, const Router& r, ServerLimits l)
-      : io(io), router(r), limits(l), acceptor(net::make_strand(io)) {}
+  State(net::io_context& io, const Router& r, metrics::Registry& m, ServerLimits l)
+      : io(io), router(r), metrics(m), limits(l), acceptor(net::make_strand(io)) {}
 
   net::io_context& io;
   const Router& router;
+  metrics::Registry& metrics;
   ServerLimits limits;
   tcp::acceptor acceptor;
   std::unique_ptr<ssl::context> tls;  // set: every connection must speak TLS
@@ -254,7 +255,7 @@ class WsSession final : public WebSocketPeer,
     const size_t max = server_->limits.ws_max_message_bytes;
     if (buffer_.size() > max) {
       buffer_.consume(buffer_.size());
-      WsClosedCounter("too_big")->Inc();
+      WsClosedCounter(server_->metrics, "too_big")->Inc();
       // No further reads: the close handshake drains the rest of the frame.
       return StartClose(CloseCode::kTooBig,
                         "message larger than " + std::to_string(max) + " bytes");
@@ -262,7 +263,7 @@ class WsSession final : public WebSocketPeer,
     if (!ws_.is_message_done()) return DoRead();
     if (!ws_.got_text()) {
       buffer_.consume(buffer_.size());
-      WsClosedCounter("binary")->Inc();
+      WsClosedCounter(server_->metrics, "binary")->Inc();
       return StartClose(CloseCode::kUnsupported, "only text messages (JSON) are accepted");
     }
     const std::string text = beast::buffers_to_string(buffer_.data());
@@ -278,7 +279,7 @@ class WsSession final : public WebSocketPeer,
         queued_bytes_ + text.size() > l.ws_max_queued_bytes) {
       // The client does not read: a close frame could not get through either.
       log::Warn("ws.queue_overflow", {{"remote", remote_}, {"queued", queue_.size()}});
-      WsClosedCounter("queue_overflow")->Inc();
+      WsClosedCounter(server_->metrics, "queue_overflow")->Inc();
       closing_ = true;
       beast::error_code ignore;
       beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignore);
@@ -415,7 +416,7 @@ class HttpSession final : public Closable,
                                               : static_cast<size_t>(length.value_or(0));
       if (bytes > 0) {
         if (!server_->ReserveBody(bytes)) {
-          RefusedCounter("body_budget")->Inc();
+          RefusedCounter(server_->metrics, "body_budget")->Inc();
           log::Debug("http.body_budget_exceeded", {{"remote", remote_}, {"bytes", bytes}});
           HttpResponse busy = HttpResponse::Error(
               503, "busy", "the server is receiving too many request bodies; try again shortly");
@@ -504,7 +505,7 @@ class HttpSession final : public Closable,
   }
 
   void Send(HttpResponse resp, bool head) {
-    RequestCounter(resp.status)->Inc();
+    RequestCounter(server_->metrics, resp.status)->Inc();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<http::status>(resp.status));
@@ -639,7 +640,7 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
     if (refused) {
       if (from_address == 0) open_by_address.erase(address);
       lock.unlock();
-      RefusedCounter(refused)->Inc();
+      RefusedCounter(metrics, refused)->Inc();
       log::Debug("http.connection_refused", {{"remote", remote}, {"reason", refused}});
       beast::error_code ignore;
       socket.close(ignore);
@@ -670,8 +671,9 @@ void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
   DoAccept();
 }
 
-HttpServer::HttpServer(net::io_context& io, const Router& router, ServerLimits limits)
-    : state_(std::make_shared<State>(io, router, limits)) {}
+HttpServer::HttpServer(net::io_context& io, const Router& router, metrics::Registry& metrics,
+                       ServerLimits limits)
+    : state_(std::make_shared<State>(io, router, metrics, limits)) {}
 
 HttpServer::~HttpServer() {
   Stop();

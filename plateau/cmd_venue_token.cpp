@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "load_config.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
 #include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
@@ -41,8 +42,9 @@ int RunVenueToken(const VenueTokenOptions& options) {
     std::cerr << "plateau: " << store.error().message << "\n";
     return 1;
   }
+  metrics::Registry unrendered;  // issuing a token counts nothing; the service needs a registry
   scheduler::app::BookingService service(
-      *network, **store, SystemClock::Instance(),
+      *network, **store, SystemClock::Instance(), unrendered,
       scheduler::app::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   auto token = service.IssueVenueToken(options.venue);
   if (!token) {

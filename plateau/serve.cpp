@@ -68,8 +68,12 @@ int RunServe(const ServeOptions& options) {
     log::Error("serve.store_failed", {{"path", db_path}, {"error", store.error().message}});
     return 1;
   }
+  // The server's one metrics registry, rendered at /metrics. Every component below counts in it
+  // (and hands it on to what it creates); declared before them all, so it outlives them and the
+  // handlers they leave on the io_context.
+  metrics::Registry registry;
   scheduler::app::BookingService bookings(
-      *network, **store, SystemClock::Instance(),
+      *network, **store, SystemClock::Instance(), registry,
       scheduler::app::ServiceSettings{config->server.utc_offset_minutes, config->server.timezone});
   const std::string listen = options.listen.empty() ? config->server.listen : options.listen;
 
@@ -78,9 +82,8 @@ int RunServe(const ServeOptions& options) {
   router.Add("GET", "/healthz", [](const listener::HttpRequest&) {
     return listener::HttpResponse::Json(200, {{"status", "ok"}, {"version", PLATEAU_VERSION}});
   });
-  router.Add("GET", "/metrics", [](const listener::HttpRequest&) {
-    return listener::HttpResponse::Text(200, metrics::Registry::Global().RenderText(),
-                                        "text/plain; version=0.0.4");
+  router.Add("GET", "/metrics", [&registry](const listener::HttpRequest&) {
+    return listener::HttpResponse::Text(200, registry.RenderText(), "text/plain; version=0.0.4");
   });
   const scheduler::Topology& topo = network->topology();
   scheduler::rest::RegisterBookingsApi(router,
@@ -100,7 +103,7 @@ int RunServe(const ServeOptions& options) {
   limits.max_connections = options.max_connections;
   limits.max_connections_per_address = options.max_connections_per_address;
   limits.max_body_bytes_in_flight = options.max_body_mib_in_flight * 1024 * 1024;
-  listener::HttpServer server(io, router, limits);
+  listener::HttpServer server(io, router, registry, limits);
 
   // TLS: configured files or a self-signed certificate in the data dir; plain only on loopback.
   std::string listen_host;
@@ -134,7 +137,7 @@ int RunServe(const ServeOptions& options) {
   for (const auto& profile : config->profiles) {
     media_config.profile_tiers[profile.id] = profile.tier;  // [[profile]] tier: "8m", "2m"
   }
-  auto conference_media = negotiation::conference::ConferenceMedia::Create(media_config);
+  auto conference_media = negotiation::conference::ConferenceMedia::Create(media_config, registry);
   if (!conference_media) {
     std::cerr << "plateau: --media-address: " << conference_media.error().message << "\n";
     return 2;
@@ -145,19 +148,20 @@ int RunServe(const ServeOptions& options) {
   webrtc_config.ice_addresses = {options.media_address};
   webrtc_config.conference_video_payload_type = media_config.conference.video_payload_type;
   webrtc_config.conference_audio_payload_type = media_config.conference.audio_payload_type;
-  media.SetWebRtcFactory([webrtc_config](mcu::conference::Conference* conference, std::string venue,
+  media.SetWebRtcFactory([webrtc_config](mcu::conference::Conference* conference,
+                                         metrics::Registry& legs_metrics, std::string venue,
                                          std::string offer,
                                          negotiation::conference::WebRtcLegCallbacks cb,
                                          signaling::MediaNegotiator::AnswerCallback done) {
     return negotiation::conference::AdaptWebRtcSession(negotiation::webrtc::WebRtcSession::Create(
-        webrtc_config, conference, std::move(venue), std::move(offer),
+        webrtc_config, conference, legs_metrics, std::move(venue), std::move(offer),
         {std::move(cb.on_candidate), std::move(cb.on_failed)}, std::move(done)));
   });
   signaling::AdmittedVenues admitted;
   signaling::SwitchboardSettings switchboard_settings;
   switchboard_settings.hello_timeout_ms = int64_t{options.hello_timeout_seconds} * 1000;
   auto switchboard = std::make_shared<signaling::Switchboard>(
-      switchboard_settings, signaling_clock, venue_auth, conferences, media, admitted);
+      switchboard_settings, signaling_clock, registry, venue_auth, conferences, media, admitted);
   switchboard->Start();
   server.SetWebSocketEndpoint("/ws", switchboard);
   listener::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),

@@ -22,19 +22,16 @@ std::string RandomHex(size_t bytes) {
 
 namespace {
 
-metrics::Registry& M() {
-  return metrics::Registry::Global();
+metrics::Counter* MessageCounter(metrics::Registry& m, const char* direction,
+                                 std::string_view type) {
+  return m.GetCounter("plateau_signaling_messages_total",
+                      "Signaling messages received (in) and sent (out), by type",
+                      {{"direction", direction}, {"type", std::string(type)}});
 }
 
-metrics::Counter* MessageCounter(const char* direction, std::string_view type) {
-  return M().GetCounter("plateau_signaling_messages_total",
-                        "Signaling messages received (in) and sent (out), by type",
-                        {{"direction", direction}, {"type", std::string(type)}});
-}
-
-metrics::Counter* ErrorCounter(const std::string& code) {
-  return M().GetCounter("plateau_signaling_errors_total", "Signaling error messages sent, by code",
-                        {{"code", code}});
+metrics::Counter* ErrorCounter(metrics::Registry& m, const std::string& code) {
+  return m.GetCounter("plateau_signaling_errors_total", "Signaling error messages sent, by code",
+                      {{"code", code}});
 }
 
 std::string Seconds(int64_t ms) {
@@ -99,10 +96,12 @@ struct Switchboard::Room {
 // ---- construction ----
 
 Switchboard::Switchboard(SwitchboardSettings settings, const Clock& clock,
-                         VenueAuthenticator& authenticator, ConferenceDirectory& directory,
-                         MediaNegotiator& media, const AdmittedVenues& admitted)
+                         metrics::Registry& metrics, VenueAuthenticator& authenticator,
+                         ConferenceDirectory& directory, MediaNegotiator& media,
+                         const AdmittedVenues& admitted)
     : settings_(settings),
       clock_(clock),
+      metrics_(metrics),
       authenticator_(authenticator),
       directory_(directory),
       media_(media),
@@ -135,8 +134,8 @@ Switchboard::Connection* Switchboard::FindConnection(listener::WebSocketPeer* pe
 
 void Switchboard::Send(Connection& c, p::ServerBody body, const json& id) {
   if (c.closing) return;
-  MessageCounter("out", p::TypeName(body))->Inc();
-  if (const auto* e = std::get_if<p::ErrorMessage>(&body)) ErrorCounter(e->code)->Inc();
+  MessageCounter(metrics_, "out", p::TypeName(body))->Inc();
+  if (const auto* e = std::get_if<p::ErrorMessage>(&body)) ErrorCounter(metrics_, e->code)->Inc();
   if (auto peer = c.peer.lock()) peer->Send(p::Serialize(p::ServerMessage{id, std::move(body)}));
 }
 
@@ -195,13 +194,14 @@ void Switchboard::UpdateGauges() {
     if (v->conn) ++live;
     if (!v->conn && v->seat) ++held;
   }
-  M().GetGauge("plateau_signaling_connections", "Open signaling WebSocket connections")
+  metrics_.GetGauge("plateau_signaling_connections", "Open signaling WebSocket connections")
       ->Set(static_cast<double>(connections_.size()));
-  M().GetGauge("plateau_signaling_venues_connected", "Venues registered on a live connection")
+  metrics_.GetGauge("plateau_signaling_venues_connected", "Venues registered on a live connection")
       ->Set(static_cast<double>(live));
-  M().GetGauge("plateau_signaling_seats_held", "Seats held for a dropped venue (resume grace)")
+  metrics_
+      .GetGauge("plateau_signaling_seats_held", "Seats held for a dropped venue (resume grace)")
       ->Set(static_cast<double>(held));
-  M().GetGauge("plateau_signaling_conferences_open", "Conferences open for joining")
+  metrics_.GetGauge("plateau_signaling_conferences_open", "Conferences open for joining")
       ->Set(static_cast<double>(rooms_.size()));
 }
 
@@ -272,7 +272,7 @@ void Switchboard::OnText(const std::shared_ptr<listener::WebSocketPeer>& peer,
 bool Switchboard::Admit(Connection& c, const p::Parsed<p::ClientMessage>& parsed) {
   const int64_t now = clock_.UnixMs();
   c.last_rx_ms = now;
-  MessageCounter("in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
+  MessageCounter(metrics_, "in", parsed ? p::TypeName(parsed.value().body) : "invalid")->Inc();
   if (!TakeToken(c, now)) {
     SendError(c, "rate_limited",
               "more than " + std::to_string(static_cast<int>(settings_.message_rate)) +

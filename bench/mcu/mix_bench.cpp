@@ -20,6 +20,7 @@
 
 #include "mix_probe.hpp"
 #include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/mcu/audio/opus_codec.hpp"
 #include "plateau/mcu/audio/tone.hpp"
 #include "plateau/mcu/conference/conference.hpp"
@@ -272,6 +273,9 @@ class Rig {
 
   const MixBenchOptions& o_;
   mcu::media::LayoutKind layout_;
+  // The conference's and the venues' transports count here (nothing renders it); declared before
+  // the io threads and the conference, so it outlives them.
+  metrics::Registry metrics_;
   ThreadSet threads_;
   IoThread venue_io_;  // every venue but the probes and observers
   IoThread probe_io_;  // venues 0..3: their arrival times are not queued behind 60 others
@@ -313,7 +317,7 @@ Status Rig::Setup(ClipLibrary& clips) {
     config.audio.jitter_delay_ticks = *o_.audio_jitter_ticks;
   }
   if (o_.video_jitter_ms) config.video.jitter_latency_ms = *o_.video_jitter_ms;
-  auto conference = mcu::conference::Conference::Create(config);
+  auto conference = mcu::conference::Conference::Create(config, metrics_);
   if (!conference) return conference.error();
   conference_ = std::move(conference.value());
   hub_ = std::make_unique<terminal::media::ReplayHub>();
@@ -360,7 +364,7 @@ Status Rig::Setup(ClipLibrary& clips) {
       }
     };
     auto transport = mcu::transport::VenueTransport::Create(
-        probe_side ? probe_io_.io() : venue_io_.io(), std::move(tc), std::move(cb));
+        probe_side ? probe_io_.io() : venue_io_.io(), std::move(tc), std::move(cb), metrics_);
     if (!transport) return Error{"setup", "venue " + v->id + ": " + transport.error().message};
     v->transport = std::move(transport.value());
 

@@ -42,6 +42,7 @@
 
 #include "plateau/common/base64.hpp"
 #include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/random.hpp"
 #include "plateau/listener/server.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
@@ -215,23 +216,25 @@ std::unique_ptr<plateau::testing::WsClient> Seat(uint16_t port, const std::strin
 json RunMode(const std::string& mode, const Options& o, sch::app::BookingService& bookings,
              const std::map<std::string, std::string>& tokens, int64_t seated_booking,
              const std::vector<int64_t>& starting_bookings) {
+  // This mode's server counts here (a fresh registry per mode); declared before the io_context.
+  plateau::metrics::Registry registry;
   asio::io_context io;
   listener::Router router;
   router.Add("GET", "/healthz", [](const listener::HttpRequest&) {
     return listener::HttpResponse::Json(200, {{"status", "ok"}});
   });
-  listener::HttpServer server(io, router);
+  listener::HttpServer server(io, router, registry);
   const plateau::Clock& clock = plateau::SystemClock::Instance();
   sig::BookingVenueAuthenticator auth(bookings);
   sig::BookingConferenceDirectory directory(bookings);
   sig::AdmittedVenues admitted;
   plateau::negotiation::conference::ConferenceMediaConfig mc;
-  auto media = plateau::negotiation::conference::ConferenceMedia::Create(mc);
+  auto media = plateau::negotiation::conference::ConferenceMedia::Create(mc, registry);
   if (!media) throw std::runtime_error(media.error().message);
   OnListenerThread on_listener(**media, io);
   sig::MediaNegotiator& negotiator =
       mode == "listener" ? static_cast<sig::MediaNegotiator&>(on_listener) : **media;
-  auto board = std::make_shared<sig::Switchboard>(sig::SwitchboardSettings{}, clock, auth,
+  auto board = std::make_shared<sig::Switchboard>(sig::SwitchboardSettings{}, clock, registry, auth,
                                                   directory, negotiator, admitted);
   board->Start();
   server.SetWebSocketEndpoint("/ws", board);
@@ -384,7 +387,9 @@ int main(int argc, char** argv) {
   try {
     auto store = sch::store::SqliteBookingStore::Open(std::string(dir) + "/plateau.db");
     if (!store) throw std::runtime_error(store.error().message);
-    sch::app::BookingService bookings(*network, **store, plateau::SystemClock::Instance());
+    plateau::metrics::Registry booking_metrics;  // not rendered
+    sch::app::BookingService bookings(*network, **store, plateau::SystemClock::Instance(),
+                                      booking_metrics);
     std::map<std::string, std::string> tokens;
     auto book = [&](std::vector<std::string> venues) {
       sch::BookingRequest q;

@@ -118,16 +118,17 @@ struct VenueState {
 
 class ConferenceImpl final : public Conference {
  public:
-  ConferenceImpl(ConferenceConfig config, ConferenceCallbacks callbacks, media::LayoutKind layout,
-                 const plateau::Clock& clock)
+  ConferenceImpl(ConferenceConfig config, metrics::Registry& metrics, ConferenceCallbacks callbacks,
+                 media::LayoutKind layout, const plateau::Clock& clock)
       : work_(asio::make_work_guard(io_)),
         tick_timer_(io_),
         config_(std::move(config)),
         clock_(clock),
+        metrics_(metrics),
         callbacks_(std::move(callbacks)),
         requested_layout_(layout),
         routes_(std::make_shared<Routes>()) {
-    auto& m = metrics::Registry::Global();
+    auto& m = metrics_;
     const metrics::Labels labels{{"conference", config_.id}};
     m_venues_ = m.GetGauge("plateau_conference_venues", "Venues in the conference", labels);
     m_decoders_ = m.GetGauge("plateau_conference_active_decoders",
@@ -166,7 +167,7 @@ class ConferenceImpl final : public Conference {
     }
     // The conference's series end with it: labelled by conference, they would otherwise grow with
     // every booking. The pointers stay valid; nothing updates them after this.
-    auto& m = metrics::Registry::Global();
+    auto& m = metrics_;
     const metrics::Labels labels{{"conference", config_.id}};
     for (const char* name :
          {"plateau_conference_venues", "plateau_conference_active_decoders",
@@ -461,7 +462,7 @@ class ConferenceImpl final : public Conference {
     v->muted = spec.muted;
     v->audio_out.emplace(v->audio_ssrc, 0, static_cast<uint16_t>(rng_()),
                          static_cast<uint32_t>(rng_()));
-    auto& m = metrics::Registry::Global();
+    auto& m = metrics_;
     const metrics::Labels labels{{"venue", spec.id}};
     v->m_packets_in = m.GetCounter("plateau_conference_venue_packets_in_total",
                                    "RTP packets received from the venue", labels);
@@ -519,7 +520,7 @@ class ConferenceImpl final : public Conference {
       OnMedia(*route, p, a.kind, MonoTime(std::chrono::microseconds(a.arrival_us)));
     };
     cb.on_keyframe_request = [counters = v.counters](uint32_t) { counters->tier_keyframe = true; };
-    auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb), clock_);
+    auto t = transport::VenueTransport::Create(io_, std::move(tc), std::move(cb), metrics_, clock_);
     if (!t) {
       const auto& e = t.error();
       if (e.code == "bind") return Err("bind_failed", e.message);
@@ -929,6 +930,7 @@ class ConferenceImpl final : public Conference {
   // Every time the conference and its mixers and transports read; the tick timer waits on Asio's
   // steady clock for the distance this clock gives.
   const plateau::Clock& clock_;
+  metrics::Registry& metrics_;  // the creator's; handed on to the transports
   const ConferenceCallbacks callbacks_;
 
   mutable Mutex mu_;
@@ -966,6 +968,7 @@ class ConferenceImpl final : public Conference {
 }  // namespace
 
 Result<std::unique_ptr<Conference>> Conference::Create(ConferenceConfig config,
+                                                       metrics::Registry& metrics,
                                                        ConferenceCallbacks callbacks,
                                                        const plateau::Clock& clock) {
   if (config.id.empty()) return Err("bad_config", "a conference needs a non-empty id");
@@ -976,8 +979,8 @@ Result<std::unique_ptr<Conference>> Conference::Create(ConferenceConfig config,
   if (Status s = audio::ValidateMixerConfig(config.audio); !s) return s.error();
   auto layout = media::ParseLayout(config.layout);
   if (!layout) return layout.error();
-  auto c =
-      std::make_unique<ConferenceImpl>(std::move(config), std::move(callbacks), *layout, clock);
+  auto c = std::make_unique<ConferenceImpl>(std::move(config), metrics, std::move(callbacks),
+                                            *layout, clock);
   if (Status s = c->Start(); !s) return s.error();
   return std::unique_ptr<Conference>(std::move(c));
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
+#include <mutex>
 #include <random>
 
 #include "plateau/common/log.hpp"
@@ -58,7 +59,10 @@ Endpoint FromUdp(const udp::endpoint& endpoint) {
   return {IpAddress::V6(address.to_v6().to_bytes()), endpoint.port()};
 }
 
-// Process-wide totals on /metrics (per-venue figures are in VenueTransport::GetStats()).
+// Totals over every transport counting in one registry (`plateau serve`'s /metrics); per-venue
+// figures are in VenueTransport::GetStats(). Each transport looks its counters up once, when it
+// first counts (so the series appear with the first packet, as they always have): transports
+// given the same registry share them.
 struct TransportMetrics {
   metrics::Counter* packets_in;
   metrics::Counter* packets_out;
@@ -71,31 +75,23 @@ struct TransportMetrics {
   metrics::Counter* retransmitted;
   metrics::Counter* plis_sent;
 
-  static TransportMetrics& Get() {
-    static TransportMetrics m = [] {
-      auto& r = metrics::Registry::Global();
-      const std::string drop = "plateau_mcu_transport_dropped_total";
-      const std::string drop_help = "Inbound datagrams dropped by the media transport, by reason";
-      TransportMetrics t;
-      t.packets_in = r.GetCounter("plateau_mcu_transport_rtp_packets_total",
-                                  "RTP packets accepted (in) or sent (out)", {{"direction", "in"}});
-      t.packets_out =
-          r.GetCounter("plateau_mcu_transport_rtp_packets_total",
-                       "RTP packets accepted (in) or sent (out)", {{"direction", "out"}});
-      t.dropped_malformed = r.GetCounter(drop, drop_help, {{"reason", "malformed"}});
-      t.dropped_auth = r.GetCounter(drop, drop_help, {{"reason", "auth"}});
-      t.dropped_replay = r.GetCounter(drop, drop_help, {{"reason", "replay"}});
-      t.dropped_unknown = r.GetCounter(drop, drop_help, {{"reason", "unknown"}});
-      t.dropped_other = r.GetCounter(drop, drop_help, {{"reason", "other"}});
-      t.nacks_sent =
-          r.GetCounter("plateau_mcu_transport_nacks_sent_total", "RTCP NACK packets sent");
-      t.retransmitted = r.GetCounter("plateau_mcu_transport_retransmitted_total",
-                                     "RTP packets resent in answer to NACKs");
-      t.plis_sent =
-          r.GetCounter("plateau_mcu_transport_plis_sent_total", "Keyframe requests (PLI/FIR) sent");
-      return t;
-    }();
-    return m;
+  explicit TransportMetrics(metrics::Registry& r) {
+    const std::string drop = "plateau_mcu_transport_dropped_total";
+    const std::string drop_help = "Inbound datagrams dropped by the media transport, by reason";
+    packets_in = r.GetCounter("plateau_mcu_transport_rtp_packets_total",
+                              "RTP packets accepted (in) or sent (out)", {{"direction", "in"}});
+    packets_out = r.GetCounter("plateau_mcu_transport_rtp_packets_total",
+                               "RTP packets accepted (in) or sent (out)", {{"direction", "out"}});
+    dropped_malformed = r.GetCounter(drop, drop_help, {{"reason", "malformed"}});
+    dropped_auth = r.GetCounter(drop, drop_help, {{"reason", "auth"}});
+    dropped_replay = r.GetCounter(drop, drop_help, {{"reason", "replay"}});
+    dropped_unknown = r.GetCounter(drop, drop_help, {{"reason", "unknown"}});
+    dropped_other = r.GetCounter(drop, drop_help, {{"reason", "other"}});
+    nacks_sent = r.GetCounter("plateau_mcu_transport_nacks_sent_total", "RTCP NACK packets sent");
+    retransmitted = r.GetCounter("plateau_mcu_transport_retransmitted_total",
+                                 "RTP packets resent in answer to NACKs");
+    plis_sent =
+        r.GetCounter("plateau_mcu_transport_plis_sent_total", "Keyframe requests (PLI/FIR) sent");
   }
 };
 
@@ -135,8 +131,9 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   };
 
   Impl(asio::io_context& io_context, VenueTransportConfig cfg, VenueTransportCallbacks cbs,
-       const plateau::Clock& clk)
+       metrics::Registry& metrics_registry, const plateau::Clock& clk)
       : clock(clk),
+        registry(metrics_registry),
         mono_anchor_us(NowUs()),
         wall_anchor_us(clk.UnixMs() * 1000),
         io(io_context),
@@ -271,11 +268,11 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
       MutexLock lock(mu);
       ++datagrams_in;
       if (n > kMaxDatagram || n == 0) {
-        Drop(&stats.dropped_malformed, TransportMetrics::Get().dropped_malformed);
+        Drop(&stats.dropped_malformed, totals().dropped_malformed);
         return;
       }
       if (!config.latch && remote && rx_from != *remote) {
-        Drop(&stats.dropped_foreign_source, TransportMetrics::Get().dropped_other);
+        Drop(&stats.dropped_foreign_source, totals().dropped_other);
         return;
       }
       switch (rtp::Classify(data)) {
@@ -286,7 +283,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
           HandleRtcp(data, now_us, &actions);
           break;
         default:
-          Drop(&stats.dropped_unknown, TransportMetrics::Get().dropped_unknown);
+          Drop(&stats.dropped_unknown, totals().dropped_unknown);
           return;
       }
     }
@@ -313,7 +310,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   bool CountSrtpFailure(SrtpStatus s) PLATEAU_REQUIRES(mu) {
-    auto& m = TransportMetrics::Get();
+    const auto& m = totals();
     switch (s) {
       case SrtpStatus::kOk:
         return false;
@@ -348,19 +345,19 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     if (CountSrtpFailure(srtp_in->UnprotectRtp(data, &plain_size))) return std::nullopt;
     auto packet = rtp::RtpPacket::Parse(data.first(plain_size));
     if (!packet) {
-      Drop(&stats.dropped_malformed, TransportMetrics::Get().dropped_malformed);
+      Drop(&stats.dropped_malformed, totals().dropped_malformed);
       return std::nullopt;
     }
     Latch();
     const auto pt = payload_types.find(packet->payload_type());
     if (pt == payload_types.end()) {
-      Drop(&stats.dropped_unknown_pt, TransportMetrics::Get().dropped_other);
+      Drop(&stats.dropped_unknown_pt, totals().dropped_other);
       return std::nullopt;
     }
     rtp::StreamStatistics* stream =
         receive_stats.GetOrCreate(packet->ssrc(), pt->second.clock_rate);
     if (!stream) {
-      Drop(&stats.dropped_stream_limit, TransportMetrics::Get().dropped_other);
+      Drop(&stats.dropped_stream_limit, totals().dropped_other);
       return std::nullopt;
     }
     Inbound& in = inbound[packet->ssrc()];
@@ -381,7 +378,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     }
     ++stats.packets_in;
     stats.bytes_in += data.size();
-    TransportMetrics::Get().packets_in->Inc();
+    totals().packets_in->Inc();
     return packet;
   }
 
@@ -391,7 +388,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     if (CountSrtpFailure(srtp_in->UnprotectRtcp(data, &plain_size))) return;
     const auto packets = rtp::ParseRtcpCompound(data.first(plain_size));
     if (!packets) {
-      Drop(&stats.dropped_malformed, TransportMetrics::Get().dropped_malformed);
+      Drop(&stats.dropped_malformed, totals().dropped_malformed);
       return;
     }
     Latch();
@@ -466,7 +463,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
       if (ProtectAndSendRtp(std::move(copy))) {
         ++stats.retransmitted;
         ++it->second.retransmitted;
-        TransportMetrics::Get().retransmitted->Inc();
+        totals().retransmitted->Inc();
       }
     }
   }
@@ -494,7 +491,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
     if (!SendDatagram(packet)) return false;
     ++stats.packets_out;
     stats.bytes_out += packet.size();
-    TransportMetrics::Get().packets_out->Inc();
+    totals().packets_out->Inc();
     return true;
   }
 
@@ -560,7 +557,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
         ++stats.plis_sent;
       }
     }
-    TransportMetrics::Get().plis_sent->Inc();
+    totals().plis_sent->Inc();
   }
 
   void RequestKeyframeNow(uint32_t media_ssrc) PLATEAU_EXCLUDES(mu) {
@@ -613,7 +610,7 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
           ++stats.nacks_sent;
           stats.nack_seqs_sent += seqs.size();
           in.nack_seqs_sent += seqs.size();
-          TransportMetrics::Get().nacks_sent->Inc();
+          totals().nacks_sent->Inc();
         }
       }
       if (in.nack->TakeKeyframeRequest() &&
@@ -749,7 +746,15 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // The io thread's (the socket, the receive buffer, the timers, the callbacks), or set by Open()
   // before the transport is shared and read-only after (config, payload types, local address).
-  const plateau::Clock& clock;   // every time the transport reads; timers wait on Asio's clock
+  const plateau::Clock& clock;  // every time the transport reads; timers wait on Asio's clock
+  metrics::Registry& registry;  // the creator's
+  // The counters in `registry`, looked up on first use (any thread; the counters are atomics).
+  std::once_flag totals_once;
+  std::optional<TransportMetrics> totals_;
+  const TransportMetrics& totals() {
+    std::call_once(totals_once, [this] { totals_.emplace(registry); });
+    return *totals_;
+  }
   const int64_t mono_anchor_us;  // NowNtp's anchor: clock.Monotonic() and
   const int64_t wall_anchor_us;  // clock.UnixMs() when the transport opened
   asio::io_context& io;
@@ -785,8 +790,9 @@ struct VenueTransport::Impl : std::enable_shared_from_this<Impl> {
 Result<std::shared_ptr<VenueTransport>> VenueTransport::Create(asio::io_context& io,
                                                                VenueTransportConfig config,
                                                                VenueTransportCallbacks callbacks,
+                                                               metrics::Registry& metrics,
                                                                const plateau::Clock& clock) {
-  auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks), clock);
+  auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks), metrics, clock);
   if (Status s = impl->Open(); !s) return s.error();
   impl->Start();
   return std::shared_ptr<VenueTransport>(new VenueTransport(std::move(impl)));

@@ -19,30 +19,27 @@ namespace {
 namespace conf = plateau::mcu::conference;
 namespace tr = plateau::mcu::transport;
 
-metrics::Registry& M() {
-  return metrics::Registry::Global();
-}
-
-void CountOffer(const std::string& kind, const std::string& result) {
-  M().GetCounter("plateau_media_offers_total", "Media offers by kind (sdes, webrtc) and result",
-                 {{"kind", kind}, {"result", result}})
+void CountOffer(metrics::Registry& m, const std::string& kind, const std::string& result) {
+  m.GetCounter("plateau_media_offers_total", "Media offers by kind (sdes, webrtc) and result",
+               {{"kind", kind}, {"result", result}})
       ->Inc();
 }
 
 // Answers a venue's offer exactly once, whichever path (and thread) gets there first.
 class OnceAnswer {
  public:
-  OnceAnswer(MediaNegotiator::AnswerCallback done, std::string kind)
-      : done_(std::move(done)), kind_(std::move(kind)) {}
+  OnceAnswer(MediaNegotiator::AnswerCallback done, metrics::Registry& metrics, std::string kind)
+      : done_(std::move(done)), metrics_(metrics), kind_(std::move(kind)) {}
   void operator()(Result<std::string> answer) {
     if (called_.exchange(true)) return;
-    CountOffer(kind_, answer ? "answered" : answer.error().code);
+    CountOffer(metrics_, kind_, answer ? "answered" : answer.error().code);
     done_(std::move(answer));
   }
   bool called() const { return called_.load(); }
 
  private:
   MediaNegotiator::AnswerCallback done_;
+  metrics::Registry& metrics_;
   std::string kind_;
   std::atomic<bool> called_{false};
 };
@@ -118,7 +115,8 @@ struct ConferenceMedia::Room {
   std::map<std::string, Leg> legs;  // negotiator calls only
 };
 
-Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config) {
+Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config,
+                                                                 metrics::Registry& metrics) {
   const auto address = tr::IpAddress::Parse(config.media_address);
   if (!address || !address->is_v4() || address->is_unspecified() || address->is_multicast()) {
     return Error{"bad_media_address",
@@ -141,10 +139,11 @@ Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMedia
                                    "\", which is not one of the engine's output tiers"};
     }
   }
-  return std::unique_ptr<ConferenceMedia>(new ConferenceMedia(std::move(config)));
+  return std::unique_ptr<ConferenceMedia>(new ConferenceMedia(std::move(config), metrics));
 }
 
-ConferenceMedia::ConferenceMedia(ConferenceMediaConfig config) : config_(std::move(config)) {}
+ConferenceMedia::ConferenceMedia(ConferenceMediaConfig config, metrics::Registry& metrics)
+    : config_(std::move(config)), metrics_(metrics) {}
 
 ConferenceMedia::~ConferenceMedia() {
   std::map<int64_t, std::unique_ptr<Room>> rooms;
@@ -199,7 +198,7 @@ void ConferenceMedia::ConferenceEnded(const Meeting& meeting) {
   CloseLegs(*room);
   if (room->conference) {
     room->conference.reset();  // stops its threads; every transport closes
-    M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(-1);
+    metrics_.GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(-1);
     log::Info(
         "media.conference_stopped",
         {{"conference", meeting.conference}, {"booking", meeting.booking}, {"venues", venues}});
@@ -250,7 +249,7 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
     MediaEvents* events = events_.load();
     if (events && venue) events->PublishSpeaker(booking, *venue);
   };
-  auto created = conf::Conference::Create(std::move(cc), std::move(callbacks));
+  auto created = conf::Conference::Create(std::move(cc), metrics_, std::move(callbacks));
   if (!created) {
     log::Error("media.conference_failed",
                {{"conference", seat.conference}, {"error", created.error().message}});
@@ -261,7 +260,7 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
     MutexLock lock(mu_);
     room.conference = std::shared_ptr<conf::Conference>(std::move(created.value()));
   }
-  M().GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(1);
+  metrics_.GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(1);
   log::Info("media.conference_started",
             {{"conference", seat.conference}, {"booking", seat.booking}, {"layout", cc.layout}});
   return &room;
@@ -277,7 +276,7 @@ void ConferenceMedia::Offer(const MediaSeat& seat, std::string sdp, AnswerCallba
 
 void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
                                 const AnswerCallback& done) {
-  OnceAnswer answer(done, "sdes");
+  OnceAnswer answer(done, metrics_, "sdes");
   // Parse first: a bad offer never starts an engine conference.
   auto offer = sdp::ParseSdes(sdp);
   if (!offer) {
@@ -381,7 +380,7 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
 
 void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
                                   const AnswerCallback& done) {
-  auto answer = std::make_shared<OnceAnswer>(done, "webrtc");
+  auto answer = std::make_shared<OnceAnswer>(done, metrics_, "webrtc");
   if (!webrtc_) {
     (*answer)(Error{"media_unavailable",
                     "WebRTC is not enabled on this server: browser (DTLS-SRTP) offers cannot be "
@@ -430,8 +429,8 @@ void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
     log::Warn("media.webrtc_failed",
               {{"conference", seat.conference}, {"venue", seat.venue}, {"reason", reason}});
   };
-  auto created = webrtc_(room.conference.get(), seat.venue, std::move(sdp), std::move(callbacks),
-                         forwarder(failed));
+  auto created = webrtc_(room.conference.get(), metrics_, seat.venue, std::move(sdp),
+                         std::move(callbacks), forwarder(failed));
   if (!created) {
     Error e = created.error();
     if (e.code != "bad_sdp" && e.code != "media_failed") {

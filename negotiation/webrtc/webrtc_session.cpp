@@ -55,16 +55,9 @@ std::string MediaFailed(const std::string& what) {
   return "the browser's media failed: " + what;
 }
 
-metrics::Counter& LegCounter(const std::string& event) {
-  return *metrics::Registry::Global().GetCounter("plateau_webrtc_legs_total",
-                                                 "WebRTC legs (webrtcbin pipelines) by outcome",
-                                                 {{"event", event}});
-}
-
-metrics::Counter& keyframe_requests_total() {
-  static metrics::Counter& c = *metrics::Registry::Global().GetCounter(
-      "plateau_webrtc_keyframe_requests_total", "PLI/FIR received from browsers", {});
-  return c;
+metrics::Counter& LegCounter(metrics::Registry& m, const std::string& event) {
+  return *m.GetCounter("plateau_webrtc_legs_total", "WebRTC legs (webrtcbin pipelines) by outcome",
+                       {{"event", event}});
 }
 
 class SessionImpl;
@@ -172,10 +165,11 @@ class Leg : public std::enable_shared_from_this<Leg> {
 
 class SessionImpl final : public WebRtcSession {
  public:
-  SessionImpl(WebRtcConfig config, mcu::conference::Conference* conference, std::string venue,
-              WebRtcSessionCallbacks callbacks)
+  SessionImpl(WebRtcConfig config, mcu::conference::Conference* conference,
+              metrics::Registry& metrics, std::string venue, WebRtcSessionCallbacks callbacks)
       : config_(std::move(config)),
         conference_(conference),
+        metrics_(metrics),
         venue_(std::move(venue)),
         callbacks_(std::move(callbacks)) {
     ids_.video_ssrc = random::U32() | 1u;
@@ -184,6 +178,9 @@ class SessionImpl final : public WebRtcSession {
     ids_.conference_audio_pt = config_.conference_audio_payload_type;
   }
   ~SessionImpl() override { Close(); }
+
+  // Where the session and its legs count (the creator's registry).
+  metrics::Registry& metrics() const { return metrics_; }
 
   // Builds a leg for `offer` (the first one, or an ICE restart).
   Status Begin(const OfferSummary& offer, const std::string& sdp, AnswerCallback done);
@@ -216,6 +213,7 @@ class SessionImpl final : public WebRtcSession {
 
   const WebRtcConfig config_;
   mcu::conference::Conference* const conference_;
+  metrics::Registry& metrics_;
   const std::string venue_;
   const WebRtcSessionCallbacks callbacks_;
   Leg::Ids ids_{};
@@ -537,7 +535,7 @@ void Leg::Finish(Result<std::string> answer) {
   }
   if (!done) return;
   const bool ok = answer.ok();
-  LegCounter(ok ? "answered" : "refused").Inc();
+  LegCounter(owner_->metrics(), ok ? "answered" : "refused").Inc();
   if (!ok) {
     log::Warn("webrtc.negotiation_failed", {{"venue", venue_},
                                             {"generation", generation_},
@@ -551,7 +549,7 @@ void Leg::Finish(Result<std::string> answer) {
 
 void Leg::Fail(const std::string& reason) {
   if (failed_.exchange(true)) return;
-  LegCounter("failed").Inc();
+  LegCounter(owner_->metrics(), "failed").Inc();
   log::Warn("webrtc.failed", {{"venue", venue_}, {"generation", generation_}, {"reason", reason}});
   Finish(Error{"media_failed", MediaFailed(reason)});
   owner_->OnLegFailed(this, reason);
@@ -831,7 +829,7 @@ Status SessionImpl::Begin(const OfferSummary& offer, const std::string& sdp, Ans
     leg->Stop();
     MutexLock lock(mu_);
     if (pending_ == leg) pending_.reset();
-    LegCounter("refused").Inc();
+    LegCounter(metrics_, "refused").Inc();
     return st;
   }
   return Status::Ok();
@@ -898,7 +896,9 @@ void SessionImpl::OnBrowserRtp(std::span<const uint8_t> rtp) {
 
 void SessionImpl::OnBrowserKeyframeRequest() {
   if (closed_ || !conference_) return;
-  keyframe_requests_total().Inc();
+  // Looked up here, not at creation: the series appears with the first request.
+  metrics_.GetCounter("plateau_webrtc_keyframe_requests_total", "PLI/FIR received from browsers")
+      ->Inc();
   conference_->OnKeyframeRequest(venue_);
 }
 
@@ -1027,14 +1027,15 @@ void SessionImpl::Close() {
 }  // namespace
 
 Result<std::shared_ptr<WebRtcSession>> WebRtcSession::Create(
-    WebRtcConfig config, mcu::conference::Conference* conference, std::string venue,
-    std::string offer_sdp, WebRtcSessionCallbacks callbacks, AnswerCallback done) {
+    WebRtcConfig config, mcu::conference::Conference* conference, metrics::Registry& metrics,
+    std::string venue, std::string offer_sdp, WebRtcSessionCallbacks callbacks,
+    AnswerCallback done) {
   auto offer = AnalyzeOffer(offer_sdp);
   if (!offer) return offer.error();
   if (config.ice_addresses.empty())
     return Error{"media_failed", "no ICE address is configured for browsers"};
-  auto session = std::make_shared<SessionImpl>(std::move(config), conference, std::move(venue),
-                                               std::move(callbacks));
+  auto session = std::make_shared<SessionImpl>(std::move(config), conference, metrics,
+                                               std::move(venue), std::move(callbacks));
   if (auto st = session->Begin(*offer, offer_sdp, std::move(done)); !st) return st.error();
   return std::shared_ptr<WebRtcSession>(session);
 }

@@ -22,22 +22,21 @@ constexpr int64_t kMaxTimelineWindow = 366 * kDay;
 constexpr int64_t kMaxHorizon = 31 * kDay;
 constexpr size_t kMaxSlots = 100;
 
-metrics::Counter* RequestCounter(const char* outcome) {
-  return metrics::Registry::Global().GetCounter(
-      "plateau_booking_requests_total",
-      "Booking create/edit requests by outcome (admitted, refused, invalid, error)",
-      {{"outcome", outcome}});
+metrics::Counter* RequestCounter(metrics::Registry& m, const char* outcome) {
+  return m.GetCounter("plateau_booking_requests_total",
+                      "Booking create/edit requests by outcome (admitted, refused, invalid, error)",
+                      {{"outcome", outcome}});
 }
 
-void Count(const Outcome<BookingRecord>& out) {
-  if (out.ok()) return RequestCounter("admitted")->Inc();
+void Count(metrics::Registry& m, const Outcome<BookingRecord>& out) {
+  if (out.ok()) return RequestCounter(m, "admitted")->Inc();
   switch (out.error().kind) {
     case ServiceError::Kind::kRefused:
-      return RequestCounter("refused")->Inc();
+      return RequestCounter(m, "refused")->Inc();
     case ServiceError::Kind::kInvalid:
-      return RequestCounter("invalid")->Inc();
+      return RequestCounter(m, "invalid")->Inc();
     default:
-      return RequestCounter("error")->Inc();
+      return RequestCounter(m, "error")->Inc();
   }
 }
 
@@ -78,8 +77,13 @@ Outcome<T> FromResult(Result<T> r) {
 }  // namespace
 
 BookingService::BookingService(const Network& network, store::BookingStore& store,
-                               const Clock& clock, ServiceSettings settings)
-    : network_(network), store_(store), clock_(clock), settings_(std::move(settings)) {}
+                               const Clock& clock, metrics::Registry& metrics,
+                               ServiceSettings settings)
+    : network_(network),
+      store_(store),
+      clock_(clock),
+      metrics_(metrics),
+      settings_(std::move(settings)) {}
 
 std::string BookingService::ConferenceNumberFor(BookingId id) {
   char buf[32];
@@ -197,7 +201,7 @@ Outcome<BookingRecord> BookingService::Admitted(BookingId replacing, const Booki
 Outcome<BookingRecord> BookingService::Create(const BookingRequest& request) {
   std::lock_guard lock(mu_);
   auto out = Transactional<BookingRecord>(store_, [&] { return Admitted(0, nullptr, request); });
-  Count(out);
+  Count(metrics_, out);
   if (out)
     log::Info("booking.created", {{"booking", out->booking.id},
                                   {"number", out->booking.conference_number},
@@ -221,7 +225,7 @@ Outcome<BookingRecord> BookingService::Modify(BookingId id, const Editor& edit) 
     if (!request) return request.error();
     return Admitted(id, &cur, *request);
   });
-  Count(out);
+  Count(metrics_, out);
   if (out) log::Info("booking.updated", {{"booking", id}});
   return out;
 }

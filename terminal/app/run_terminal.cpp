@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "plateau/common/log.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/terminal/client/server_url.hpp"
 #include "plateau/terminal/client/terminal_options.hpp"
 #include "plateau/terminal/client/terminal_session.hpp"
@@ -338,6 +339,9 @@ int RunTerminal(const TerminalOptions& options) {
     recorder = std::move(*rec);
   }
 
+  // The session's transport counts here; nothing renders it (a terminal serves no /metrics).
+  // Declared before the io_context, which it must outlive.
+  metrics::Registry transport_metrics;
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::mutex mu;
@@ -374,7 +378,8 @@ int RunTerminal(const TerminalOptions& options) {
     failure = why;
     cv.notify_all();
   };
-  auto session = sc::TerminalSession::Create(io, plan.session, std::move(callbacks));
+  auto session =
+      sc::TerminalSession::Create(io, transport_metrics, plan.session, std::move(callbacks));
   if (!session) {
     std::cerr << "plateau terminal: " << session.error().message << "\n";
     return session.error().code == "bad_config" ? 2 : 1;

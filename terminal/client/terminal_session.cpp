@@ -37,10 +37,16 @@ uint64_t RandomSessionId() {
 }  // namespace
 
 struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
-  Impl(net::io_context& io_context, TerminalSessionConfig c, TerminalSessionCallbacks cb)
-      : io(io_context), config(std::move(c)), callbacks(std::move(cb)), call(config.call) {}
+  Impl(net::io_context& io_context, metrics::Registry& registry, TerminalSessionConfig c,
+       TerminalSessionCallbacks cb)
+      : io(io_context),
+        metrics(registry),
+        config(std::move(c)),
+        callbacks(std::move(cb)),
+        call(config.call) {}
 
   net::io_context& io;
+  metrics::Registry& metrics;  // the caller's; where the media transport counts
   TerminalSessionConfig config;
   TerminalSessionCallbacks callbacks;
   TerminalCall call;  // io thread
@@ -214,7 +220,7 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
       ++self->keyframe_requests;
       if (self->callbacks.on_keyframe_request) self->callbacks.on_keyframe_request();
     };
-    auto created = tr::VenueTransport::Create(io, std::move(tc), std::move(cb));
+    auto created = tr::VenueTransport::Create(io, std::move(tc), std::move(cb), metrics);
     if (!created) {
       return Apply(call.OnLocalFailed(Error{"media_bind", "cannot start media on " + media_address +
                                                               ":" + std::to_string(media_port) +
@@ -284,12 +290,13 @@ struct TerminalSession::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Result<std::shared_ptr<TerminalSession>> TerminalSession::Create(
-    net::io_context& io, TerminalSessionConfig config, TerminalSessionCallbacks callbacks) {
+    net::io_context& io, metrics::Registry& metrics, TerminalSessionConfig config,
+    TerminalSessionCallbacks callbacks) {
   if (sodium_init() < 0) return Error{"crypto", "libsodium cannot be initialised"};
   if (config.video_payload_type == config.audio_payload_type || config.video_payload_type > 127 ||
       config.audio_payload_type > 127)
     return Error{"bad_config", "video and audio need distinct payload types 0..127"};
-  auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks));
+  auto impl = std::make_shared<Impl>(io, metrics, std::move(config), std::move(callbacks));
   std::weak_ptr<Impl> weak = impl;
   SignalingClientCallbacks cb;
   cb.on_message = [weak](const signaling::protocol::ServerMessage& message) {

@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
 #include "plateau/scheduler/app/rfc3339.hpp"
 #include "plateau/scheduler/config/config.hpp"
@@ -155,7 +156,7 @@ class SwitchboardTest : public ::testing::Test {
     auto store = sch::store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    service_ = std::make_unique<sch::app::BookingService>(*network_, *store_, clock_);
+    service_ = std::make_unique<sch::app::BookingService>(*network_, *store_, clock_, metrics_);
     auth_ = std::make_unique<BookingVenueAuthenticator>(*service_);
     directory_ = std::make_unique<BookingConferenceDirectory>(*service_);
     // Recording peers do not answer pings: keep them from idling out in tests about other rules.
@@ -169,7 +170,8 @@ class SwitchboardTest : public ::testing::Test {
   void Build(const SwitchboardSettings& settings) {
     MediaNegotiator& media = UseRecordingMedia() ? static_cast<MediaNegotiator&>(recorder_)
                                                  : static_cast<MediaNegotiator&>(unavailable_);
-    board_ = std::make_shared<Switchboard>(settings, clock_, *auth_, *directory_, media, admitted_);
+    board_ = std::make_shared<Switchboard>(settings, clock_, metrics_, *auth_, *directory_, media,
+                                           admitted_);
     board_->Start();
   }
 
@@ -236,6 +238,7 @@ class SwitchboardTest : public ::testing::Test {
 
   plateau::testing::TempDir dir_;
   ManualClock clock_{AtMs("2030-03-04T08:30:00+08:00")};
+  metrics::Registry metrics_;  // the service's and the Switchboard's; declared before them
   std::optional<sch::Network> network_;
   std::unique_ptr<sch::store::SqliteBookingStore> store_;
   std::unique_ptr<sch::app::BookingService> service_;
@@ -938,8 +941,8 @@ TEST_F(SwitchboardTest, DirectoryLookUpsAreNotMadeWithTheLockHeld) {
   {
     SwitchboardSettings settings;
     settings.idle_timeout_ms = 3'600'000;
-    auto board =
-        std::make_shared<Switchboard>(settings, clock_, *auth_, probing, unavailable_, admitted_);
+    auto board = std::make_shared<Switchboard>(settings, clock_, metrics_, *auth_, probing,
+                                               unavailable_, admitted_);
     board->Start();
     probing.board = board.get();
     const int64_t id = Book({"datong", "huangzhong"});

@@ -1,6 +1,10 @@
 // Prometheus text-format metrics (exposition format 0.0.4). Components register families once and
 // keep the returned pointers; updates are lock-free atomics, rendering takes the registry lock.
 //
+// There is no process-wide registry: each component is given the Registry it counts in by whoever
+// creates it (`plateau serve` owns the one it renders at /metrics), and hands it on to what it
+// creates in turn. A test makes its own, so its series are its own.
+//
 // A name is one type: registering a name as a counter after it was a gauge (or the reverse) is a
 // programming error and throws std::logic_error naming both, at registration, where the test that
 // first runs the code sees it (it used to render a gauge's series under "# TYPE counter").
@@ -52,6 +56,10 @@ class Gauge {
 
 class Registry {
  public:
+  Registry() = default;
+  Registry(const Registry&) = delete;  // components keep pointers into it
+  Registry& operator=(const Registry&) = delete;
+
   // Returns the same object for the same name and labels; the pointer lives as long as the
   // registry. `help` is taken from the first registration of a name. Throws std::logic_error if
   // `name` is registered as the other type.
@@ -63,9 +71,6 @@ class Registry {
   bool Remove(const std::string& name, const Labels& labels);
 
   std::string RenderText() const;
-
-  // The process-wide registry served at /metrics.
-  static Registry& Global();
 
  private:
   struct Family {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/listener/http.hpp"
 #include "plateau/listener/websocket.hpp"
@@ -45,7 +46,10 @@ struct ServerLimits {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, const Router& router, ServerLimits limits = {});
+  // `router` and `metrics` (where requests, refusals and transport closes are counted) must
+  // outlive the server.
+  HttpServer(boost::asio::io_context& io, const Router& router, metrics::Registry& metrics,
+             ServerLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -29,6 +29,7 @@
 #include <variant>
 #include <vector>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/listener/websocket.hpp"
 #include "plateau/signaling/protocol.hpp"
@@ -56,11 +57,12 @@ class Switchboard final : public listener::WebSocketEndpoint,
                           public MediaEvents,
                           public std::enable_shared_from_this<Switchboard> {
  public:
-  // The dependencies must outlive the Switchboard. Create with std::make_shared (media callbacks
-  // hold weak references).
-  Switchboard(SwitchboardSettings settings, const Clock& clock, VenueAuthenticator& authenticator,
-              ConferenceDirectory& directory, MediaNegotiator& media,
-              const AdmittedVenues& admitted);
+  // The dependencies must outlive the Switchboard (`metrics`: where messages, errors,
+  // connections, venues, seats and open conferences are counted). Create with std::make_shared
+  // (media callbacks hold weak references).
+  Switchboard(SwitchboardSettings settings, const Clock& clock, metrics::Registry& metrics,
+              VenueAuthenticator& authenticator, ConferenceDirectory& directory,
+              MediaNegotiator& media, const AdmittedVenues& admitted);
   ~Switchboard() override;
   Switchboard(const Switchboard&) = delete;
   Switchboard& operator=(const Switchboard&) = delete;
@@ -183,6 +185,7 @@ class Switchboard final : public listener::WebSocketEndpoint,
 
   const SwitchboardSettings settings_;
   const Clock& clock_;
+  metrics::Registry& metrics_;
   VenueAuthenticator& authenticator_;
   ConferenceDirectory& directory_;
   MediaNegotiator& media_;

@@ -169,7 +169,7 @@ TEST(Conference, MixByContentSixTerminals) {
   std::string text;
   EXPECT_TRUE(WaitUntil(
       [&] {
-        text = metrics::Registry::Global().RenderText();
+        text = rig.metrics().RenderText();
         return text.find("plateau_conference_venues{conference=\"mix\"} 6") != std::string::npos &&
                text.find("plateau_conference_active_decoders{conference=\"mix\"} 4") !=
                    std::string::npos &&
@@ -566,20 +566,21 @@ TEST(Conference, ExternalAndReconnectedVenuesKeepTheirPlace) {
 
 // Every refused call names its reason and leaves the conference as it was.
 TEST(Conference, BadCallsReturnErrorsAndChangeNothing) {
+  metrics::Registry registry;
   auto config = SmallConferenceConfig("");
-  EXPECT_EQ(conference::Conference::Create(config).error().code, "bad_config");
+  EXPECT_EQ(conference::Conference::Create(config, registry).error().code, "bad_config");
   config = SmallConferenceConfig("bad");
   config.audio_payload_type = config.video_payload_type;
-  EXPECT_EQ(conference::Conference::Create(config).error().code, "bad_config");
+  EXPECT_EQ(conference::Conference::Create(config, registry).error().code, "bad_config");
   config = SmallConferenceConfig("bad");
   config.layout = "5x5";
-  EXPECT_EQ(conference::Conference::Create(config).error().code, "bad_layout");
+  EXPECT_EQ(conference::Conference::Create(config, registry).error().code, "bad_layout");
   config = SmallConferenceConfig("bad");
   config.audio.speakers = 0;
-  EXPECT_FALSE(conference::Conference::Create(config).ok());
+  EXPECT_FALSE(conference::Conference::Create(config, registry).ok());
   config = SmallConferenceConfig("bad");
   config.video.canvas_width = 321;
-  EXPECT_EQ(conference::Conference::Create(config).error().code, "bad_config");
+  EXPECT_EQ(conference::Conference::Create(config, registry).error().code, "bad_config");
 
   config = SmallConferenceConfig("limits");
   config.max_venues = 2;
@@ -630,6 +631,43 @@ TEST(Conference, BadCallsReturnErrorsAndChangeNothing) {
         return FindVenue(s, "a")->decoding && FindVenue(s, "a")->frames_decoded > 0;
       },
       Clock::now() + 20s));
+}
+
+// A conference counts in the registry it is given and nowhere else: two conferences with their
+// own registries (as two tests, or two servers in one process, have) never see each other's
+// series, and a conference's series leave its registry when it stops.
+TEST(Conference, CountsOnlyInTheRegistryItWasGiven) {
+  metrics::Registry first_registry;
+  metrics::Registry second_registry;
+  auto first = conference::Conference::Create(SmallConferenceConfig("first"), first_registry);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto second = conference::Conference::Create(SmallConferenceConfig("second"), second_registry);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  auto north =
+      first.value()->AddVenue({"north", "North", "", false}, std::make_shared<MemoryEndpoint>());
+  ASSERT_TRUE(north.ok()) << north.error().message;
+  auto south =
+      second.value()->AddVenue({"south", "South", "", false}, std::make_shared<MemoryEndpoint>());
+  ASSERT_TRUE(south.ok()) << south.error().message;
+
+  auto has = [](const metrics::Registry& r, const std::string& what) {
+    return r.RenderText().find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(has(first_registry, "plateau_conference_venues{conference=\"first\"} 1"))
+      << first_registry.RenderText();
+  EXPECT_TRUE(has(first_registry, "plateau_conference_venue_packets_in_total{venue=\"north\"}"));
+  EXPECT_FALSE(has(first_registry, "conference=\"second\""));
+  EXPECT_FALSE(has(first_registry, "venue=\"south\""));
+  EXPECT_TRUE(has(second_registry, "plateau_conference_venues{conference=\"second\"} 1"))
+      << second_registry.RenderText();
+  EXPECT_TRUE(has(second_registry, "plateau_conference_venue_packets_in_total{venue=\"south\"}"));
+  EXPECT_FALSE(has(second_registry, "conference=\"first\""));
+  EXPECT_FALSE(has(second_registry, "venue=\"north\""));
+
+  // The first stops: its conference's series go from its registry; the second's stay.
+  first.value().reset();
+  EXPECT_FALSE(has(first_registry, "conference=\"first\"")) << first_registry.RenderText();
+  EXPECT_TRUE(has(second_registry, "plateau_conference_venues{conference=\"second\"} 1"));
 }
 
 }  // namespace

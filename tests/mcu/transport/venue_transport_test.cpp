@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
 #include "plateau/mcu/rtp/rtcp.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
@@ -134,7 +135,7 @@ class VenueTransportTest : public ::testing::Test {
   }
 
   std::shared_ptr<VenueTransport> Make(VenueTransportConfig config, Sink* sink) {
-    auto t = VenueTransport::Create(io_, std::move(config), sink->Callbacks());
+    auto t = VenueTransport::Create(io_, std::move(config), sink->Callbacks(), metrics_);
     EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
     if (!t.ok()) return nullptr;
     transports_.push_back(*t);
@@ -163,6 +164,7 @@ class VenueTransportTest : public ::testing::Test {
   Sink sink_b_;
   SrtpKey key_a_ = GenerateSrtpKey();
   SrtpKey key_b_ = GenerateSrtpKey();
+  metrics::Registry metrics_;  // where the transports count
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_{
       asio::make_work_guard(io_)};
@@ -650,7 +652,7 @@ TEST_F(VenueTransportTest, ClosingFromInsideACallbackIsSafe) {
     b->Close();          // destroys nothing we are running in
     seen->fetch_add(1);  // still valid after Close
   };
-  auto created = VenueTransport::Create(io_, cb, callbacks);
+  auto created = VenueTransport::Create(io_, cb, callbacks, metrics_);
   ASSERT_TRUE(created.ok());
   b = *created;
   auto ca = Config("a", key_a_, key_b_);
@@ -667,7 +669,7 @@ TEST_F(VenueTransportTest, ClosingFromInsideACallbackIsSafe) {
 TEST_F(VenueTransportTest, CreateRefusesBadConfiguration) {
   auto bad_address = Config("x", key_a_, key_b_);
   bad_address.bind_address = "not-an-address";
-  auto r1 = VenueTransport::Create(io_, bad_address, {});
+  auto r1 = VenueTransport::Create(io_, bad_address, {}, metrics_);
   ASSERT_FALSE(r1.ok());
   EXPECT_EQ(r1.error().code, "bad_address");
 
@@ -675,19 +677,19 @@ TEST_F(VenueTransportTest, CreateRefusesBadConfiguration) {
   ASSERT_TRUE(b);
   auto taken = Config("x", key_a_, key_b_);
   taken.bind_port = b->local_endpoint().port();
-  auto r2 = VenueTransport::Create(io_, taken, {});
+  auto r2 = VenueTransport::Create(io_, taken, {}, metrics_);
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().code, "bind");
 
   auto twice = Config("x", key_a_, key_b_);
   twice.payload_types.push_back({96, MediaKind::kAudio, 48000});
-  auto r3 = VenueTransport::Create(io_, twice, {});
+  auto r3 = VenueTransport::Create(io_, twice, {}, metrics_);
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_config");
 
   auto rtcp_range = Config("x", key_a_, key_b_);
   rtcp_range.payload_types = {{72, MediaKind::kVideo, 90000}};
-  auto r4 = VenueTransport::Create(io_, rtcp_range, {});
+  auto r4 = VenueTransport::Create(io_, rtcp_range, {}, metrics_);
   ASSERT_FALSE(r4.ok());
   EXPECT_EQ(r4.error().code, "bad_config");
 }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "media_test_support.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 #include "plateau/terminal/media/receiver.hpp"
@@ -68,9 +69,15 @@ class SdesTerminal {
   static constexpr uint8_t kVideoPt = 102;
   static constexpr uint8_t kAudioPt = 109;
 
-  SdesTerminal(asio::io_context& io, std::string venue, term::Rgb color, double tone_hz,
-               Role role = Role::kFull)
-      : io_(io), venue_(std::move(venue)), color_(color), tone_hz_(tone_hz), role_(role) {}
+  // `metrics` (where the terminal's transport counts) outlives `io`'s handlers.
+  SdesTerminal(asio::io_context& io, metrics::Registry& metrics, std::string venue, term::Rgb color,
+               double tone_hz, Role role = Role::kFull)
+      : io_(io),
+        metrics_(metrics),
+        venue_(std::move(venue)),
+        color_(color),
+        tone_hz_(tone_hz),
+        role_(role) {}
 
   ~SdesTerminal() {
     sender_.reset();
@@ -177,7 +184,7 @@ class SdesTerminal {
       keyframe_requests_++;
       if (sender_) sender_->RequestKeyframe();
     };
-    auto t = tr::VenueTransport::Create(io_, tc, cb);
+    auto t = tr::VenueTransport::Create(io_, tc, cb, metrics_);
     if (!t) return ::testing::AssertionFailure() << "transport: " << t.error().message;
     auto old = transport_.exchange(*t);
     if (old) old->Close();
@@ -206,6 +213,7 @@ class SdesTerminal {
 
  private:
   asio::io_context& io_;
+  metrics::Registry& metrics_;
   std::string venue_;
   term::Rgb color_;
   double tone_hz_;
@@ -242,7 +250,7 @@ class ConferenceMediaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     io_thread_ = std::thread([this] { io_.run(); });
-    auto m = negotiation::conference::ConferenceMedia::Create(SmallConfig());
+    auto m = negotiation::conference::ConferenceMedia::Create(SmallConfig(), metrics_);
     ASSERT_TRUE(m) << m.error().message;
     media_ = std::move(m.value());
     media_->Attach(&events_);
@@ -257,7 +265,8 @@ class ConferenceMediaTest : public ::testing::Test {
 
   SdesTerminal* AddTerminal(std::string venue, term::Rgb color, double tone,
                             Role role = Role::kFull) {
-    terminals_.push_back(std::make_unique<SdesTerminal>(io_, std::move(venue), color, tone, role));
+    terminals_.push_back(std::make_unique<SdesTerminal>(io_, terminal_metrics_, std::move(venue),
+                                                        color, tone, role));
     if (!terminals_.back()->Start()) return nullptr;
     return terminals_.back().get();
   }
@@ -312,6 +321,9 @@ class ConferenceMediaTest : public ::testing::Test {
            << " Hz at " << r.ToneLevelDbov(listener.tone(), 400) << " dBov";
   }
 
+  // Declared before the io_context and the engine, which count in them until they are gone.
+  metrics::Registry metrics_;           // the negotiator's (and its conferences')
+  metrics::Registry terminal_metrics_;  // the terminals' transports'
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::thread io_thread_;
@@ -605,8 +617,8 @@ TEST_F(ConferenceMediaTest, BrowserOffersGoToTheWebRtcFactoryAndItsLegCarriesThe
   std::mutex mu;
   std::vector<std::shared_ptr<InProcessLeg>> legs;
   std::vector<negotiation::conference::WebRtcLegCallbacks> callbacks;
-  media_->SetWebRtcFactory([&](conf::Conference* conference, std::string venue, std::string offer,
-                               negotiation::conference::WebRtcLegCallbacks cb,
+  media_->SetWebRtcFactory([&](conf::Conference* conference, metrics::Registry&, std::string venue,
+                               std::string offer, negotiation::conference::WebRtcLegCallbacks cb,
                                MediaNegotiator::AnswerCallback done)
                                -> Result<std::shared_ptr<negotiation::conference::WebRtcLeg>> {
     if (offer.find("H264") == std::string::npos) return Error{"bad_sdp", "no H.264"};

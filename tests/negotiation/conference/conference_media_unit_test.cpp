@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "media_test_support.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
@@ -29,7 +30,7 @@ const char* kBrowserOffer =
 class ConferenceMediaRefuses : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto m = negotiation::conference::ConferenceMedia::Create({});
+    auto m = negotiation::conference::ConferenceMedia::Create({}, metrics_);
     ASSERT_TRUE(m) << m.error().message;
     media_ = std::move(m.value());
     media_->Attach(&events_);
@@ -37,6 +38,7 @@ class ConferenceMediaRefuses : public ::testing::Test {
     media_->ConferenceOpened(meeting_);
     seat_ = SeatFor(meeting_, "datong", "大通县", 1, 11);
   }
+  metrics::Registry metrics_;  // declared before the negotiator, which counts in it
   RecordingEvents events_;
   std::unique_ptr<negotiation::conference::ConferenceMedia> media_;
   Meeting meeting_;
@@ -58,6 +60,13 @@ TEST_F(ConferenceMediaRefuses, AnInvalidSdpWithTheParsersMessageAndStartsNothing
   EXPECT_EQ(plain.error().code, "bad_sdp");
   EXPECT_NE(plain.error().message.find("plain RTP is refused"), std::string::npos);
   EXPECT_EQ(media_->Find(meeting_.booking), nullptr);  // no engine conference was started
+  // Both refusals are counted in the negotiator's own registry, and only these two (no other
+  // test's offers: nothing is counted in a registry shared by the process).
+  const std::string text = metrics_.RenderText();
+  EXPECT_NE(text.find("plateau_media_offers_total{kind=\"sdes\",result=\"bad_sdp\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("plateau_media_conferences_running"), std::string::npos) << text;
 }
 
 TEST_F(ConferenceMediaRefuses, BrowserOffersWhileWebRtcIsNotEnabled) {
@@ -109,22 +118,24 @@ TEST_F(ConferenceMediaRefuses, LifecycleCallsForUnknownSeatsAreHarmless) {
 }
 
 TEST(ConferenceMediaConfig, MediaAddressMustBeAnInterfaceAddress) {
+  metrics::Registry registry;
   for (const char* bad : {"0.0.0.0", "example.org", "", "::1", "239.1.2.3", "10.0.0.1:5000"}) {
     negotiation::conference::ConferenceMediaConfig c;
     c.media_address = bad;
-    auto m = negotiation::conference::ConferenceMedia::Create(c);
+    auto m = negotiation::conference::ConferenceMedia::Create(c, registry);
     ASSERT_FALSE(m) << bad;
     EXPECT_EQ(m.error().code, "bad_media_address") << bad;
   }
   negotiation::conference::ConferenceMediaConfig ok;
   ok.media_address = "10.63.0.5";
-  EXPECT_TRUE(negotiation::conference::ConferenceMedia::Create(ok));
+  EXPECT_TRUE(negotiation::conference::ConferenceMedia::Create(ok, registry));
 }
 
 TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
+  metrics::Registry registry;
   negotiation::conference::ConferenceMediaConfig c;
   c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}, {"sd-1m", "2m"}};
-  auto m = negotiation::conference::ConferenceMedia::Create(c);
+  auto m = negotiation::conference::ConferenceMedia::Create(c, registry);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ((*m)->TierFor("hd-8m"), "8m");
   EXPECT_EQ((*m)->TierFor("hd-2m"), "2m");
@@ -132,7 +143,7 @@ TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
   EXPECT_EQ((*m)->TierFor("unknown"), "2m");
   // A profile pointing at a tier the engine does not encode is a configuration error.
   c.profile_tiers["uhd"] = "4k";
-  auto bad = negotiation::conference::ConferenceMedia::Create(c);
+  auto bad = negotiation::conference::ConferenceMedia::Create(c, registry);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, "bad_tier");
   EXPECT_NE(bad.error().message.find("uhd"), std::string::npos);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "plateau/common/metrics.hpp"
 #include "support/process.hpp"
 #include "support/slack.hpp"
 
@@ -88,8 +89,9 @@ std::string ReplaceAll(std::string text, const std::string& from, const std::str
 }
 
 TEST(WebRtcSession, AnswersChromiumWithH264PacketizationModeOneOpusBundleAndLoopbackCandidates) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+  auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                        rec.Callbacks(), rec.Done());
   ASSERT_TRUE(session.ok()) << session.error().message;
   ASSERT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 1 && rec.Count("end") == 1; }))
@@ -116,21 +118,28 @@ TEST(WebRtcSession, AnswersChromiumWithH264PacketizationModeOneOpusBundleAndLoop
   }
   EXPECT_EQ(rec.events.back(), "end");
   EXPECT_EQ((*session)->LegStats().state.empty(), false);
+  // Counted in the registry the session was given (the leg is counted before the answer goes).
+  EXPECT_NE(registry.RenderText().find("plateau_webrtc_legs_total{event=\"answered\"} 1"),
+            std::string::npos)
+      << registry.RenderText();
   (*session)->Close();
 }
 
 TEST(WebRtcSession, RefusesAnOfferWithoutH264AndNeverCallsDone) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
   const std::string vp8_only = ReplaceAll(Data("chromium-offer.sdp"), "H264/90000", "X264/90000");
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", vp8_only, rec.Callbacks(), rec.Done());
+  auto session =
+      WebRtcSession::Create({}, nullptr, registry, "minhe", vp8_only, rec.Callbacks(), rec.Done());
   ASSERT_FALSE(session.ok());
   EXPECT_EQ(session.error().code, "bad_sdp");
   EXPECT_TRUE(rec.events.empty());
 }
 
 TEST(WebRtcSession, RefusesCandidatesThatAreNotCandidates) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+  auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                        rec.Callbacks(), rec.Done());
   ASSERT_TRUE(session.ok());
   protocol::IceCandidate bad{"a=fingerprint:sha-256 00", std::string("0"), 0, std::nullopt};
@@ -150,8 +159,9 @@ TEST(WebRtcSession, RefusesCandidatesThatAreNotCandidates) {
 }
 
 TEST(WebRtcSession, IceRestartOfferIsAnsweredInPlaceBySameWebrtcbin) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+  auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                        rec.Callbacks(), rec.Done());
   ASSERT_TRUE(session.ok());
   ASSERT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 1; }));
@@ -172,8 +182,9 @@ TEST(WebRtcSession, IceRestartOfferIsAnsweredInPlaceBySameWebrtcbin) {
 }
 
 TEST(WebRtcSession, OfferFromANewPeerConnectionGetsAFreshWebrtcbin) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+  auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                        rec.Callbacks(), rec.Done());
   ASSERT_TRUE(session.ok());
   ASSERT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 1; }));
@@ -192,8 +203,9 @@ TEST(WebRtcSession, OfferFromANewPeerConnectionGetsAFreshWebrtcbin) {
 }
 
 TEST(WebRtcSession, NoCallbackAfterClose) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   Recorder rec;
-  auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+  auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                        rec.Callbacks(), rec.Done());
   ASSERT_TRUE(session.ok());
   (*session)->Close();
@@ -213,6 +225,7 @@ TEST(WebRtcSession, NoCallbackAfterClose) {
 // reach the appsrc after Stop had freed it (a use-after-free that ASan reports). The pushers are
 // many and the rounds several, so some push is caught in that window.
 TEST(WebRtcSession, PushingTheMixWhileLegsStopIsSafe) {
+  metrics::Registry registry;  // where the sessions count; outlives them
   using mcu::conference::MediaKind;
   std::vector<uint8_t> rtp(200, 0);
   rtp[0] = 0x80;
@@ -220,7 +233,7 @@ TEST(WebRtcSession, PushingTheMixWhileLegsStopIsSafe) {
   for (int round = 0; round < 6; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     Recorder rec;
-    auto session = WebRtcSession::Create({}, nullptr, "minhe", Data("chromium-offer.sdp"),
+    auto session = WebRtcSession::Create({}, nullptr, registry, "minhe", Data("chromium-offer.sdp"),
                                          rec.Callbacks(), rec.Done());
     ASSERT_TRUE(session.ok()) << session.error().message;
     ASSERT_TRUE(rec.WaitFor([&] { return rec.Count("answer") == 1; }));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/scheduler/app/rfc3339.hpp"
 #include "plateau/scheduler/config/config.hpp"
 #include "plateau/scheduler/store/sqlite_booking_store.hpp"
@@ -32,7 +33,7 @@ class BookingServiceTest : public ::testing::Test {
     auto store = store::SqliteBookingStore::Open(dir_.path() + "/plateau.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    service_ = std::make_unique<BookingService>(*network_, *store_, clock_);
+    service_ = std::make_unique<BookingService>(*network_, *store_, clock_, metrics_);
   }
 
   BookingRequest Meeting(std::vector<std::string> venues,
@@ -56,6 +57,7 @@ class BookingServiceTest : public ::testing::Test {
   plateau::testing::TempDir dir_;
   std::optional<Network> network_;
   std::unique_ptr<store::SqliteBookingStore> store_;
+  metrics::Registry metrics_;  // declared before the service, which counts in it
   std::unique_ptr<BookingService> service_;
   ManualClock clock_{At("2030-03-01T00:00:00+08:00") * 1000};
 };
@@ -119,6 +121,13 @@ TEST_F(BookingServiceTest, RefusalNamesTheBusyVenueAndStoresNothing) {
   EXPECT_EQ(v.other_booking, first->booking.id);
   EXPECT_EQ(Stored(), 1u);
   EXPECT_EQ(EventCount(), 1u);
+  // Both requests are counted by outcome in the service's registry (this test's alone).
+  const std::string text = metrics_.RenderText();
+  EXPECT_NE(text.find("plateau_booking_requests_total{outcome=\"admitted\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("plateau_booking_requests_total{outcome=\"refused\"} 1\n"), std::string::npos)
+      << text;
 }
 
 TEST_F(BookingServiceTest, EditIsReadmittedAsAWholeWithoutCountingItsOwnReservation) {

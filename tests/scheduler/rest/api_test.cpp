@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
 #include "plateau/scheduler/app/rfc3339.hpp"
 #include "plateau/scheduler/config/config.hpp"
@@ -529,7 +530,8 @@ TEST_F(Api, VenueTokenCommandPrintsATokenTheServiceAcceptsAndStoresOnlyItsHash) 
   {
     auto store = scheduler::store::SqliteBookingStore::Open(Data() + "/plateau.db");
     ASSERT_TRUE(store.ok());
-    scheduler::app::BookingService service(*network, **store, SystemClock::Instance());
+    metrics::Registry registry;
+    scheduler::app::BookingService service(*network, **store, SystemClock::Instance(), registry);
     EXPECT_TRUE(service.VerifyVenueToken("minhe", token));
     EXPECT_FALSE(service.VerifyVenueToken("ledu", token));
   }

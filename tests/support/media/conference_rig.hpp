@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/mcu/transport/srtp_session.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
@@ -84,7 +85,7 @@ class ConferenceRig {
         work_(asio::make_work_guard(io_)),
         hub_(std::make_unique<terminal::media::ReplayHub>()) {
     thread_ = std::thread([this] { io_.run(); });
-    auto c = conference::Conference::Create(std::move(config), std::move(callbacks));
+    auto c = conference::Conference::Create(std::move(config), metrics_, std::move(callbacks));
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
     if (c.ok()) conference_ = std::move(c.value());
   }
@@ -107,6 +108,8 @@ class ConferenceRig {
   }
 
   conference::Conference& conference() { return *conference_; }
+  // Where the conference (and its transports) count; the terminals count elsewhere.
+  metrics::Registry& metrics() { return metrics_; }
   bool ok() const { return conference_ != nullptr; }
   Terminal& terminal(const std::string& id) { return *terminals_.at(id); }
   const conference::ConferenceConfig& config() const { return config_; }
@@ -242,13 +245,16 @@ class ConferenceRig {
       if (tp->sender) tp->sender->RequestKeyframe();
       if (tp->replay_id) hub_->RequestKeyframe(*tp->replay_id);
     };
-    auto tr = transport::VenueTransport::Create(io_, tc, cb);
+    auto tr = transport::VenueTransport::Create(io_, tc, cb, terminal_metrics_);
     EXPECT_TRUE(tr.ok()) << (tr.ok() ? "" : tr.error().message);
     return tr.ok() ? *tr : nullptr;
   }
 
   conference::ConferenceConfig config_;
-  asio::io_context io_;  // the terminals' side
+  // Declared before the io_context and the conference: they count in these until they are gone.
+  metrics::Registry metrics_;           // the conference's
+  metrics::Registry terminal_metrics_;  // the terminals' transports'
+  asio::io_context io_;                 // the terminals' side
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
   std::unique_ptr<conference::Conference> conference_;

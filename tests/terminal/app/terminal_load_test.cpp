@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "fixture.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/terminal/client/terminal_session.hpp"
 #include "plateau/terminal/media/replay.hpp"
 
@@ -74,6 +75,7 @@ TEST_F(TerminalLoad, SixtyFiveVenuesJoinOneConferenceWithinTenSecondsAndStayAMin
   ASSERT_TRUE(clip) << clip.error().message;
   mt::ReplayHub hub;
 
+  metrics::Registry registry;  // the terminals' transports count here; outlives the io_context
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::thread io_thread([&] { io.run(); });
@@ -96,7 +98,7 @@ TEST_F(TerminalLoad, SixtyFiveVenuesJoinOneConferenceWithinTenSecondsAndStayAMin
     cb.on_keyframe_request = [&hub, raw] { hub.RequestKeyframe(raw->replay_id); };
     cb.on_media = [&hub, raw](int) { hub.RequestKeyframe(raw->replay_id); };
     cb.on_finished = [raw](const std::optional<Error>&) { raw->finished = true; };
-    auto session = sc::TerminalSession::Create(io, config, std::move(cb));
+    auto session = sc::TerminalSession::Create(io, registry, config, std::move(cb));
     ASSERT_TRUE(session) << session.error().message;
     t->session = *session;
     terminals.push_back(std::move(t));

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "plateau/common/clock.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/audio/mix_minus_mixer.hpp"
 #include "plateau/mcu/media/video_mixer.hpp"
@@ -168,10 +169,12 @@ struct ConferenceCallbacks {
 
 class Conference {
  public:
-  // `clock` (kept by reference, must outlive the conference) is the only time the conference,
-  // its mixers and its transports read.
+  // `metrics` (kept by reference, must outlive the conference) is where the conference and the
+  // transports it creates count; its `conference`-labelled series are removed from it when the
+  // conference stops. `clock` (likewise) is the only time the conference, its mixers and its
+  // transports read.
   static Result<std::unique_ptr<Conference>> Create(
-      ConferenceConfig config, ConferenceCallbacks callbacks = {},
+      ConferenceConfig config, metrics::Registry& metrics, ConferenceCallbacks callbacks = {},
       const plateau::Clock& clock = SystemClock::Instance());
   virtual ~Conference() = default;
 

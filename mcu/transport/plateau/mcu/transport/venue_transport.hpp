@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "plateau/common/clock.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/rtp/nack.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
@@ -115,11 +116,14 @@ class VenueTransport {
   // Binds the socket and starts receiving and the RTCP timer. Errors: "bad_address" (bind_address
   // does not parse), "bind" (the address/port cannot be bound), "srtp_create" (a key is refused),
   // "bad_config" (empty or clashing payload types, zero clock rate, interval out of range).
-  // `clock` (kept by reference, must outlive the transport) is the only time it reads (arrival
-  // times, NACK and RTCP timing, NTP timestamps); its timers wait on Asio's steady clock.
+  // `metrics` (kept by reference, must outlive the transport) is where its packets, drops,
+  // NACKs, retransmissions and keyframe requests are counted, summed with every other transport
+  // given the same registry (the labels name no venue). `clock` (likewise) is the only time it
+  // reads (arrival times, NACK and RTCP timing, NTP timestamps); its timers wait on Asio's steady
+  // clock.
   static Result<std::shared_ptr<VenueTransport>> Create(
       boost::asio::io_context& io, VenueTransportConfig config, VenueTransportCallbacks callbacks,
-      const plateau::Clock& clock = SystemClock::Instance());
+      metrics::Registry& metrics, const plateau::Clock& clock = SystemClock::Instance());
   ~VenueTransport();
   VenueTransport(const VenueTransport&) = delete;
   VenueTransport& operator=(const VenueTransport&) = delete;

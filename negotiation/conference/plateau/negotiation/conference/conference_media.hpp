@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/common/thread_annotations.hpp"
 #include "plateau/mcu/conference/conference.hpp"
@@ -61,19 +62,22 @@ class WebRtcLeg : public mcu::conference::ExternalEndpoint {
 
 // Builds a leg for `venue` of `conference` from the browser's offer and calls `done` once with the
 // answer (the shape of WebRtcSession::Create without its configuration, which the factory holds).
+// `metrics` is the negotiator's registry, for the leg to count in.
 // An error result means no leg exists; `done` may or may not have been called (ConferenceMedia
 // answers the venue exactly once either way).
 using WebRtcFactory = std::function<Result<std::shared_ptr<WebRtcLeg>>(
-    mcu::conference::Conference* conference, std::string venue, std::string offer_sdp,
-    WebRtcLegCallbacks callbacks, signaling::MediaNegotiator::AnswerCallback done)>;
+    mcu::conference::Conference* conference, metrics::Registry& metrics, std::string venue,
+    std::string offer_sdp, WebRtcLegCallbacks callbacks,
+    signaling::MediaNegotiator::AnswerCallback done)>;
 
 // Wraps any session type with WebRtcSession's methods as a WebRtcLeg, so plateau/serve.cpp can
 // fill the factory without this library linking the WebRTC one:
-//   media.SetWebRtcFactory([cfg](auto* conference, std::string venue, std::string offer,
-//                                negotiation::conference::WebRtcLegCallbacks cb, auto done) {
+//   media.SetWebRtcFactory([cfg](auto* conference, metrics::Registry& metrics, std::string venue,
+//                                std::string offer, negotiation::conference::WebRtcLegCallbacks cb,
+//                                auto done) {
 //     return negotiation::conference::AdaptWebRtcSession(webrtc::WebRtcSession::Create(
-//         cfg, conference, std::move(venue), std::move(offer), {cb.on_candidate, cb.on_failed},
-//         std::move(done)));
+//         cfg, conference, metrics, std::move(venue), std::move(offer),
+//         {cb.on_candidate, cb.on_failed}, std::move(done)));
 //   });
 template <typename Session>
 class WebRtcSessionLeg final : public WebRtcLeg {
@@ -121,8 +125,11 @@ struct ConferenceMediaConfig {
 
 class ConferenceMedia final : public signaling::MediaNegotiator {
  public:
-  // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast).
-  static Result<std::unique_ptr<ConferenceMedia>> Create(ConferenceMediaConfig config);
+  // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast). `metrics` (must
+  // outlive the negotiator and every conference and leg it starts) is where offers and running
+  // conferences are counted; it is handed on to each engine conference and WebRTC leg.
+  static Result<std::unique_ptr<ConferenceMedia>> Create(ConferenceMediaConfig config,
+                                                         metrics::Registry& metrics);
   ~ConferenceMedia() override;  // destroys every engine conference
   ConferenceMedia(const ConferenceMedia&) = delete;
   ConferenceMedia& operator=(const ConferenceMedia&) = delete;
@@ -159,7 +166,7 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
  private:
   struct Leg;
   struct Room;
-  explicit ConferenceMedia(ConferenceMediaConfig config);
+  ConferenceMedia(ConferenceMediaConfig config, metrics::Registry& metrics);
 
   // Takes mu_ for the look-up and to publish the conference, not while building it.
   Result<Room*> RunningRoom(const signaling::MediaSeat& seat) PLATEAU_EXCLUDES(mu_);
@@ -173,6 +180,7 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   static void CloseLegs(Room& room);
 
   const ConferenceMediaConfig config_;
+  metrics::Registry& metrics_;
   std::atomic<signaling::MediaEvents*> events_{nullptr};
   WebRtcFactory webrtc_;  // set before the Switchboard starts, read-only after
   // The negotiator calls (one at a time, on the media executor) and live control (any thread)

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/conference/conference.hpp"
 #include "plateau/signaling/protocol.hpp"
@@ -56,9 +57,11 @@ class WebRtcSession : public mcu::conference::ExternalEndpoint {
   // If Create returns an error (bad_sdp from the offer check, media_failed when the pipeline
   // cannot be built) `done` is never called; otherwise `done` is called exactly once, from a
   // GStreamer thread, and the server's candidates (on_candidate) follow the answer, never precede
-  // it.
+  // it. `metrics` (must outlive the session) is where its legs and the browser's keyframe requests
+  // are counted: the registry of the negotiator that creates it (ConferenceMedia's).
   static Result<std::shared_ptr<WebRtcSession>> Create(WebRtcConfig config,
                                                        mcu::conference::Conference* conference,
+                                                       metrics::Registry& metrics,
                                                        std::string venue, std::string offer_sdp,
                                                        WebRtcSessionCallbacks callbacks,
                                                        AnswerCallback done);

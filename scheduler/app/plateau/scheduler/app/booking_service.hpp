@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "plateau/common/clock.hpp"
+#include "plateau/common/metrics.hpp"
 #include "plateau/scheduler/admission.hpp"
 #include "plateau/scheduler/app/service_error.hpp"
 #include "plateau/scheduler/booking.hpp"
@@ -53,8 +54,9 @@ struct AvailabilityQuery {
 
 class BookingService {
  public:
+  // `metrics` (where booking requests are counted by outcome) must outlive the service.
   BookingService(const Network& network, store::BookingStore& store, const Clock& clock,
-                 ServiceSettings settings = {});
+                 metrics::Registry& metrics, ServiceSettings settings = {});
   BookingService(const BookingService&) = delete;
   BookingService& operator=(const BookingService&) = delete;
 
@@ -118,7 +120,8 @@ class BookingService {
 
   const Network& network_;
   store::BookingStore& store_;
-  const Clock& clock_;  // outlives the service
+  const Clock& clock_;          // outlives the service
+  metrics::Registry& metrics_;  // outlives the service
   ServiceSettings settings_;
   std::mutex mu_;  // guards every use of store_
 };

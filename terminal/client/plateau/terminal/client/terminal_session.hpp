@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 
+#include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
 #include "plateau/mcu/rtp/packet.hpp"
 #include "plateau/mcu/transport/venue_transport.hpp"
@@ -82,7 +83,11 @@ struct TerminalSessionCallbacks {
 
 class TerminalSession {
  public:
+  // `metrics` is where the session's media transport counts (the reference terminal renders
+  // none of it); like `io`, it must outlive the session and every handler the session left on
+  // `io`, so a caller declares it before the io_context.
   static Result<std::shared_ptr<TerminalSession>> Create(boost::asio::io_context& io,
+                                                         metrics::Registry& metrics,
                                                          TerminalSessionConfig config,
                                                          TerminalSessionCallbacks callbacks);
   ~TerminalSession();
