@@ -134,12 +134,11 @@ int RunServe(const ServeOptions& options) {
   signaling::BookingConferenceDirectory conferences(bookings);
   negotiation::conference::ConferenceMediaConfig media_config;
   media_config.media_address = options.media_address;
-  for (const auto& profile : config->profiles) {
-    media_config.profile_tiers[profile.id] = profile.tier;  // [[profile]] tier: "8m", "2m"
-  }
+  for (const auto& p : network->profiles())  // [[profile]]: the one source of every rate
+    media_config.profiles.push_back({p.id, p.width, p.height, p.video_kbps, p.audio_kbps});
   auto conference_media = negotiation::conference::ConferenceMedia::Create(media_config, registry);
   if (!conference_media) {
-    std::cerr << "plateau: --media-address: " << conference_media.error().message << "\n";
+    std::cerr << "plateau: " << conference_media.error().message << "\n";
     return 2;
   }
   negotiation::conference::ConferenceMedia& media = **conference_media;

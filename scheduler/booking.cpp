@@ -16,6 +16,16 @@ int64_t Profile::stream_kbps() const {
   return static_cast<int64_t>(std::ceil(raw - 1e-6));
 }
 
+int64_t Profile::media_kbps(const Packetization& p) const {
+  const double video_frame_bytes = video_kbps * 1000.0 / 8 / p.fps;
+  const double video_packets_per_frame =
+      std::ceil(video_frame_bytes / (p.video_mtu - p.rtp_header_bytes) - 1e-9);
+  const double audio_packets = 1000.0 / p.audio_frame_ms;
+  const double packets_per_second = video_packets_per_frame * p.fps + audio_packets;
+  const double headers_kbps = packets_per_second * p.packet_overhead_bytes * 8 / 1000;
+  return static_cast<int64_t>(std::ceil(video_kbps + audio_kbps + headers_kbps - 1e-6));
+}
+
 const char* ToString(Priority p) {
   return p == Priority::kProvincial ? "provincial" : "regional";
 }

@@ -229,6 +229,8 @@ json RunMode(const std::string& mode, const Options& o, sch::app::BookingService
   sig::BookingConferenceDirectory directory(bookings);
   sig::AdmittedVenues admitted;
   plateau::negotiation::conference::ConferenceMediaConfig mc;
+  for (const auto& p : bookings.network().profiles())
+    mc.profiles.push_back({p.id, p.width, p.height, p.video_kbps, p.audio_kbps});
   auto media = plateau::negotiation::conference::ConferenceMedia::Create(mc, registry);
   if (!media) throw std::runtime_error(media.error().message);
   OnListenerThread on_listener(**media, io);

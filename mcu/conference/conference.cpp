@@ -74,13 +74,18 @@ struct Route {
   std::string id;
   audio::VenueId audio_id = 0;
   size_t tier = 0;
+  bool uplink = false;  // the cascade leg to the parent MCU
   uint32_t video_ssrc = 0;
   Carrier carrier;
   std::shared_ptr<Counters> counters;
 };
 
 struct Routes {
+  // Receivers of each tier. With a cascade uplink, only the uplink receives a tier: every other
+  // venue is in `forwarded` and receives the uplink's video (the parent's picture) as it comes.
   std::vector<std::vector<std::shared_ptr<const Route>>> by_tier;
+  std::shared_ptr<const Route> uplink;
+  std::vector<std::shared_ptr<const Route>> forwarded;
   std::map<std::string, std::shared_ptr<const Route>, std::less<>> by_id;
 };
 
@@ -187,7 +192,10 @@ class ConferenceImpl final : public Conference {
     cb.on_keyframe_request = [this](const std::string& venue) {
       asio::post(io_, [this, venue] { AskVenueForKeyframe(venue); });
     };
-    auto video = media::VideoMixer::Create(config_.video, std::move(cb), clock_);
+    // A tier encodes only while some venue receives it (PublishRoutesLocked starts and stops it).
+    media::VideoMixerConfig video_config = config_.video;
+    for (auto& t : video_config.tiers) t.active = false;
+    auto video = media::VideoMixer::Create(video_config, std::move(cb), clock_);
     if (!video) return video.error();
     video_ = std::move(video.value());
     std::string_view layout;
@@ -204,7 +212,7 @@ class ConferenceImpl final : public Conference {
       r->by_tier.resize(config_.video.tiers.size());
       routes_ = std::move(r);
     }
-    m_video_encoders_->Set(static_cast<double>(config_.video.tiers.size()));
+    m_video_encoders_->Set(0);
     m_audio_encoders_->Set(static_cast<double>(audio_->encoder_count()));
 
     thread_ = std::thread([this] { io_.run(); });
@@ -401,6 +409,13 @@ class ConferenceImpl final : public Conference {
 
   Result<size_t> CheckNewVenue(const VenueSpec& venue) const PLATEAU_REQUIRES(mu_) {
     if (venue.id.empty()) return Err("bad_venue", "a venue needs a non-empty id");
+    if (venue.uplink) {
+      for (const auto& [id, v] : venues_)
+        if (v->spec.uplink)
+          return Err(
+              "duplicate_uplink",
+              "conference " + config_.id + " already has a cascade leg to its parent (" + id + ")");
+    }
     if (venues_.count(venue.id))
       return Err("duplicate_venue",
                  "venue " + venue.id + " is already in conference " + config_.id);
@@ -421,14 +436,15 @@ class ConferenceImpl final : public Conference {
   }
 
   // A venue that sends video has a tile in the video layout; others are not in it.
+  // The uplink's video is forwarded, never mixed: it has no tile.
   Status AddTileLocked(const VenueSpec& spec, const VenueMedia& media) PLATEAU_REQUIRES(mu_) {
-    if (!media.sends_video) return Status::Ok();
+    if (!media.sends_video || spec.uplink) return Status::Ok();
     return video_->AddVenue(spec.id, spec.name.empty() ? spec.id : spec.name);
   }
 
   bool HasTileLocked(const std::string& venue) const PLATEAU_REQUIRES(mu_) {
     auto it = venues_.find(venue);
-    return it != venues_.end() && it->second->carrier.media.sends_video;
+    return it != venues_.end() && it->second->carrier.media.sends_video && !it->second->spec.uplink;
   }
 
   // Muted in the audio mixer: by the operator, or because it sends no audio (never a speaker).
@@ -514,6 +530,7 @@ class ConferenceImpl final : public Conference {
     route->id = v.spec.id;
     route->audio_id = v.audio_id;
     route->tier = v.tier;
+    route->uplink = v.spec.uplink;
     route->video_ssrc = v.video_ssrc;
     route->counters = v.counters;
     cb.on_rtp = [this, route](const rtp::RtpPacket& p, const transport::RtpArrival& a) {
@@ -631,14 +648,38 @@ class ConferenceImpl final : public Conference {
       route->id = id;
       route->audio_id = v->audio_id;
       route->tier = v->tier;
+      route->uplink = v->spec.uplink;
       route->video_ssrc = v->video_ssrc;
       route->carrier = v->carrier;
       route->counters = v->counters;
-      r->by_tier[v->tier].push_back(route);
+      if (route->uplink) r->uplink = route;
       r->by_id[id] = std::move(route);
     }
+    for (const auto& [id, route] : r->by_id) {
+      if (r->uplink && !route->uplink)
+        r->forwarded.push_back(route);
+      else
+        r->by_tier[route->tier].push_back(route);
+    }
+    SyncTierActivityLocked(*r);
     MutexLock lock(routes_mu_);
     routes_ = std::move(r);
+  }
+
+  // Encode only tiers that have receivers: a tier starts (with a keyframe) with its first venue
+  // that receives video and stops with its last.
+  void SyncTierActivityLocked(const Routes& r) PLATEAU_REQUIRES(mu_) {
+    size_t active = 0;
+    for (size_t tier = 0; tier < r.by_tier.size(); ++tier) {
+      const bool wanted =
+          std::any_of(r.by_tier[tier].begin(), r.by_tier[tier].end(),
+                      [](const auto& route) { return route->carrier.media.receives_video; });
+      if (auto st = video_->SetTierActive(config_.video.tiers[tier].name, wanted); !st)
+        log::Error("conference.tier_active_failed",
+                   {{"conference", config_.id}, {"message", st.error().message}});
+      active += wanted ? 1 : 0;
+    }
+    m_video_encoders_->Set(static_cast<double>(active));
   }
 
   std::shared_ptr<const Routes> LoadRoutes() const PLATEAU_EXCLUDES(routes_mu_) {
@@ -670,7 +711,11 @@ class ConferenceImpl final : public Conference {
         asio::post(io_, [this, id = route.id] { AskVenueForKeyframe(id); });
     }
     if (kind == transport::MediaKind::kVideo) {
-      video_->PushVideoRtp(route.id, p.data());
+      if (route.uplink) {
+        ForwardUplinkVideo(p);
+      } else {
+        video_->PushVideoRtp(route.id, p.data());
+      }
       return;
     }
     const auto r =
@@ -685,6 +730,25 @@ class ConferenceImpl final : public Conference {
     for (const auto& route : routes->by_tier[p.tier]) {
       if (!route->carrier.media.receives_video) continue;
       std::vector<uint8_t> out(p.rtp.begin(), p.rtp.end());
+      if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
+      route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
+      route->counters->bytes_out.fetch_add(out.size(), std::memory_order_relaxed);
+      if (route->carrier.transport) {
+        route->carrier.transport->SendRtp(std::move(out));
+      } else if (route->carrier.external) {
+        route->carrier.external->SendRtp(transport::MediaKind::kVideo, out);
+      }
+    }
+  }
+
+  // The parent's picture, from the cascade uplink: one copy per other venue that receives video,
+  // restamped like a tier packet (own SSRC and PT; the parent's sequence numbers and timestamps,
+  // so each venue transport's NACK history answers for what it sent).
+  void ForwardUplinkVideo(const rtp::RtpPacket& p) {
+    auto routes = LoadRoutes();
+    for (const auto& route : routes->forwarded) {
+      if (!route->carrier.media.receives_video) continue;
+      std::vector<uint8_t> out(p.data().begin(), p.data().end());
       if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
       route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
       route->counters->bytes_out.fetch_add(out.size(), std::memory_order_relaxed);
@@ -778,13 +842,37 @@ class ConferenceImpl final : public Conference {
           v->counters->tier_keyframe.load(std::memory_order_relaxed))
         wanted[v->tier] = true;
     }
+    // Venues that receive the uplink's forwarded picture ask the parent, through the uplink, at
+    // the same rate limit.
+    const VenueState* uplink = nullptr;
+    bool forwarded_wanted = false;
+    for (const auto& [id, v] : venues_) {
+      if (v->spec.uplink) uplink = v.get();
+    }
+    if (uplink) {
+      std::fill(wanted.begin(), wanted.end(), false);
+      if (uplink->carrier.media.receives_video &&
+          uplink->counters->tier_keyframe.load(std::memory_order_relaxed))
+        wanted[uplink->tier] = true;
+      for (const auto& [id, v] : venues_) {
+        if (!v->spec.uplink && v->carrier.media.receives_video &&
+            v->counters->tier_keyframe.load(std::memory_order_relaxed))
+          forwarded_wanted = true;
+      }
+    }
+    if (forwarded_wanted && now - uplink_last_asked_ >= min_interval) {
+      uplink_last_asked_ = now;
+      asio::post(io_, [this, id = uplink->spec.id] { AskVenueForKeyframe(id); });
+      for (const auto& [id, v] : venues_)
+        if (!v->spec.uplink) v->counters->tier_keyframe = false;
+    }
     for (size_t tier = 0; tier < wanted.size(); ++tier) {
       if (!wanted[tier] || now - tier_last_forced_[tier] < min_interval) continue;
       auto forced = video_->RequestKeyframe(config_.video.tiers[tier].name);
       if (!forced || !*forced) continue;
       tier_last_forced_[tier] = now;
       for (const auto& [id, v] : venues_) {
-        if (v->tier == tier) v->counters->tier_keyframe = false;
+        if (v->tier == tier && (!uplink || v->spec.uplink)) v->counters->tier_keyframe = false;
       }
     }
   }
@@ -827,7 +915,8 @@ class ConferenceImpl final : public Conference {
     out.layout = std::string(media::LayoutName(out.video.layout));
     out.speaker = out.video.speaker;
     out.active_decoders = static_cast<int>(out.video.active_decoders);
-    out.video_encoders = config_.video.tiers.size();
+    out.video_encoders = 0;
+    for (const auto& t : out.video.tiers) out.video_encoders += t.active ? 1 : 0;
     out.audio_encoders = audio.encoders;
     out.dropped_packets =
         retired_dropped_ + dropped_unknown_venue_.load() + out.video.unknown_venue_packets;
@@ -837,7 +926,7 @@ class ConferenceImpl final : public Conference {
     // Venue order (the video layout's), then the venues without a tile by id.
     std::vector<media::VenueVideoStats> order = out.video.venues;
     for (const auto& [id, v] : venues_) {
-      if (v->carrier.media.sends_video) continue;
+      if (v->carrier.media.sends_video && !v->spec.uplink) continue;  // in the mixer's list
       media::VenueVideoStats none;
       none.venue = id;
       order.push_back(std::move(none));
@@ -852,6 +941,7 @@ class ConferenceImpl final : public Conference {
       s.name = v.spec.name;
       s.tier = config_.video.tiers[v.tier].name;
       s.external = v.carrier.external != nullptr;
+      s.uplink = v.spec.uplink;
       s.muted = v.muted;
       s.media = v.carrier.media;
       uint64_t dropped = v.retired.dropped + c.dropped.load() + vv.malformed;
@@ -948,6 +1038,7 @@ class ConferenceImpl final : public Conference {
   std::vector<media::Placement> last_placements_ PLATEAU_GUARDED_BY(mu_);
   std::string last_layout_ PLATEAU_GUARDED_BY(mu_);
   std::vector<MonoTime> tier_last_forced_ PLATEAU_GUARDED_BY(mu_);
+  MonoTime uplink_last_asked_ PLATEAU_GUARDED_BY(mu_);
   std::optional<TickSchedule> ticks_;  // the 20 ms audio clock (io thread only)
   random::Generator rng_;
   std::set<uint32_t> used_ssrcs_ PLATEAU_GUARDED_BY(mu_);

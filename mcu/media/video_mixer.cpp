@@ -169,9 +169,11 @@ struct Slot {
 struct Tier {
   size_t index = 0;
   TierConfig config;
+  GstElement* valve = nullptr;  // drop=TRUE while idle
   GstElement* encoder = nullptr;
   GstElement* appsink = nullptr;
-  Mutex mu;  // RequestKeyframe may come from any thread; leaf
+  std::atomic<bool> active{true};
+  Mutex mu;  // RequestKeyframe and SetTierActive may come from any thread; leaf
   MonoTime last_forced PLATEAU_GUARDED_BY(mu);
   bool forced_once PLATEAU_GUARDED_BY(mu) = false;
   std::atomic<uint64_t> frames{0};
@@ -449,36 +451,48 @@ Status VideoMixer::Impl::BuildTier(size_t index, GstElement* tee) {
   const std::string p = "tier-" + t.name + "-";
   std::vector<GstElement*> chain;
   for (const char* factory :
-       {"queue", "videoscale", "capsfilter", "openh264enc", "rtph264pay", "appsink"}) {
+       {"valve", "queue", "videoscale", "capsfilter", "openh264enc", "rtph264pay", "appsink"}) {
     auto e = AddElement(bin, factory, p + factory);
     if (!e) return e.error();
     chain.push_back(*e);
   }
+  // An idle tier drops the canvas at the tee: no scaling, no encoding. Sticky events (caps,
+  // segment) still pass, so the branch is negotiated when it starts.
+  gst_util_set_object_arg(G_OBJECT(chain[0]), "drop-mode", "forward-sticky-events");
+  g_object_set(chain[0], "drop", t.active ? FALSE : TRUE, nullptr);
+  tier->active = t.active;
   // A slow encoder drops its oldest frame instead of stalling the compositor and other tiers.
-  g_object_set(chain[0], "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time",
+  g_object_set(chain[1], "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time",
                static_cast<guint64>(0), nullptr);
-  gst_util_set_object_arg(G_OBJECT(chain[0]), "leaky", "downstream");
+  gst_util_set_object_arg(G_OBJECT(chain[1]), "leaky", "downstream");
   auto caps = CapsFromString("video/x-raw,width=" + std::to_string(t.width) +
                              ",height=" + std::to_string(t.height) + ",pixel-aspect-ratio=1/1");
-  g_object_set(chain[2], "caps", caps.get(), nullptr);
-  gst_util_set_object_arg(G_OBJECT(chain[3]), "rate-control", "bitrate");
-  g_object_set(chain[3], "bitrate", static_cast<guint>(t.bitrate_kbps * 1000), "gop-size",
+  g_object_set(chain[3], "caps", caps.get(), nullptr);
+  // The rate is held, whatever the picture: bitrate mode with max-bitrate at the same rate, and
+  // frame skipping when the encoder's buffer would overflow (without it, a busy picture runs at
+  // many times the rate: docs/media-video.md "Holding the rate").
+  gst_util_set_object_arg(G_OBJECT(chain[4]), "rate-control", "bitrate");
+  g_object_set(chain[4], "bitrate", static_cast<guint>(t.bitrate_kbps * 1000), "max-bitrate",
+               static_cast<guint>(t.bitrate_kbps * 1000), "gop-size",
                static_cast<guint>(t.gop_frames), "scene-change-detection", FALSE,
-               "enable-frame-skip", FALSE, nullptr);
+               "enable-frame-skip", TRUE, nullptr);
   // openh264enc's SPS has no colour description: decoders would guess (docs/media-video.md).
-  if (auto s = DescribeColourInSps(chain[3]); !s) return s;
-  g_object_set(chain[4], "mtu", static_cast<guint>(t.mtu), "config-interval", -1, "pt",
+  if (auto s = DescribeColourInSps(chain[4]); !s) return s;
+  g_object_set(chain[5], "mtu", static_cast<guint>(t.mtu), "config-interval", -1, "pt",
                static_cast<guint>(t.payload_type), "ssrc", t.ssrc != 0 ? t.ssrc : RandomU32(),
                nullptr);
-  g_object_set(chain[5], "sync", FALSE, "async", FALSE, "max-buffers", 256u, "drop", TRUE, nullptr);
-  if (auto s = LinkChain({tee, chain[0], chain[1], chain[2], chain[3], chain[4], chain[5]}); !s)
+  g_object_set(chain[6], "sync", FALSE, "async", FALSE, "max-buffers", 256u, "drop", TRUE, nullptr);
+  if (auto s =
+          LinkChain({tee, chain[0], chain[1], chain[2], chain[3], chain[4], chain[5], chain[6]});
+      !s)
     return s;
-  tier->encoder = chain[3];
-  tier->appsink = chain[5];
+  tier->valve = chain[0];
+  tier->encoder = chain[4];
+  tier->appsink = chain[6];
   auto* ctx = new TierSinkContext{this, tier.get()};
   GstAppSinkCallbacks callbacks{};
   callbacks.new_sample = &Impl::OnTierSample;
-  gst_app_sink_set_callbacks(GST_APP_SINK(chain[5]), &callbacks, ctx,
+  gst_app_sink_set_callbacks(GST_APP_SINK(chain[6]), &callbacks, ctx,
                              [](gpointer p) { delete static_cast<TierSinkContext*>(p); });
   tiers.push_back(std::move(tier));
   return Status::Ok();
@@ -909,6 +923,34 @@ Result<bool> VideoMixer::RequestKeyframe(std::string_view tier_name) {
   return Error{"unknown_tier", "no output tier named \"" + std::string(tier_name) + "\""};
 }
 
+Status VideoMixer::SetTierActive(std::string_view tier_name, bool active) {
+  for (auto& tier : impl_->tiers) {
+    if (tier->config.name != tier_name) continue;
+    {
+      MutexLock lock(tier->mu);
+      if (tier->active.load() == active) return Status::Ok();
+      tier->active = active;
+      if (active) {
+        tier->forced_once = true;
+        tier->last_forced = impl_->clock.Monotonic();
+      }
+    }
+    if (active) {
+      // The encoder's next frame is a keyframe: receivers joining a tier that was idle decode
+      // from the first frame (the request travels up to the encoder before the valve opens).
+      tier->forced++;
+      GstPad* src = gst_element_get_static_pad(tier->encoder, "src");
+      gst_pad_send_event(src,
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      gst_object_unref(src);
+    }
+    g_object_set(tier->valve, "drop", active ? FALSE : TRUE, nullptr);
+    log::Info("video_mixer.tier_active", {{"tier", tier->config.name}, {"active", active}});
+    return Status::Ok();
+  }
+  return Error{"unknown_tier", "no output tier named \"" + std::string(tier_name) + "\""};
+}
+
 std::vector<Placement> VideoMixer::Placements() const {
   MutexLock lock(impl_->mu);
   return impl_->placements;
@@ -971,6 +1013,7 @@ VideoMixerStats VideoMixer::Stats() const {
     t.keyframe_requests = tier->requests.load();
     t.keyframes_forced = tier->forced.load();
     t.keyframe_requests_limited = tier->limited.load();
+    t.active = tier->active.load();
     out.tiers.push_back(std::move(t));
   }
   return out;

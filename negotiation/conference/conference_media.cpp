@@ -124,21 +124,34 @@ Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMedia
                  "(e.g. 127.0.0.1 or 10.63.0.5), not \"" +
                      config.media_address + "\""};
   }
-  auto known_tier = [&config](const std::string& tier) {
-    for (const auto& t : config.conference.video.tiers)
-      if (t.name == tier) return true;
-    return false;
-  };
-  if (!known_tier(config.default_tier)) {
-    return Error{"bad_tier", "the default media tier \"" + config.default_tier +
-                                 "\" is not one of the engine's output tiers"};
+  if (config.profiles.empty())
+    return Error{"bad_profile", "no stream profile: the engine encodes only configured profiles"};
+  const mcu::media::TierConfig shape = config.conference.video.tiers.empty()
+                                           ? mcu::media::TierConfig{}
+                                           : config.conference.video.tiers.front();
+  std::vector<mcu::media::TierConfig> tiers;
+  for (const MediaProfile& p : config.profiles) {
+    auto bad = [&p](const std::string& what) {
+      return Error{"bad_profile", "profile \"" + p.id + "\": " + what};
+    };
+    if (p.id.empty()) return Error{"bad_profile", "a stream profile has no id"};
+    for (const auto& t : tiers)
+      if (t.name == p.id) return bad("used twice");
+    if (p.width < 64 || p.width > 1920 || p.height < 64 || p.height > 1080 || p.width % 2 != 0 ||
+        p.height % 2 != 0)
+      return bad("size " + std::to_string(p.width) + "x" + std::to_string(p.height) +
+                 " must be even, 64x64..1920x1080");
+    if (p.video_kbps < 32 || p.video_kbps > 20000) return bad("video_kbps must be 32..20000");
+    if (p.audio_kbps < 6 || p.audio_kbps > 510) return bad("audio_kbps must be 6..510 (Opus)");
+    mcu::media::TierConfig t = shape;
+    t.name = p.id;
+    t.width = p.width;
+    t.height = p.height;
+    t.bitrate_kbps = p.video_kbps;
+    t.ssrc = 0;
+    tiers.push_back(std::move(t));
   }
-  for (const auto& [profile, tier] : config.profile_tiers) {
-    if (!known_tier(tier)) {
-      return Error{"bad_tier", "profile \"" + profile + "\" uses media tier \"" + tier +
-                                   "\", which is not one of the engine's output tiers"};
-    }
-  }
+  config.conference.video.tiers = std::move(tiers);
   return std::unique_ptr<ConferenceMedia>(new ConferenceMedia(std::move(config), metrics));
 }
 
@@ -165,9 +178,10 @@ void ConferenceMedia::Attach(MediaEvents* events) {
   events_.store(events);
 }
 
-std::string ConferenceMedia::TierFor(const std::string& profile) const {
-  auto it = config_.profile_tiers.find(profile);
-  return it != config_.profile_tiers.end() ? it->second : config_.default_tier;
+const MediaProfile* ConferenceMedia::FindProfile(const std::string& id) const {
+  for (const MediaProfile& p : config_.profiles)
+    if (p.id == id) return &p;
+  return nullptr;
 }
 
 void ConferenceMedia::ConferenceOpened(const Meeting& meeting) {
@@ -236,8 +250,14 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
   // live control (Find, SetMuted) must not wait for it. The room cannot go meanwhile: only the
   // negotiator calls, which come one at a time, add or remove rooms.
   Room& room = *found;
+  const MediaProfile* profile = FindProfile(room.meeting.profile);
+  if (!profile) {
+    return MediaFailed("conference " + seat.conference + " is booked at stream profile \"" +
+                       room.meeting.profile + "\", which this server does not configure");
+  }
   conf::ConferenceConfig cc = config_.conference;
   cc.id = room.meeting.conference;
+  cc.audio.bitrate_bps = profile->audio_kbps * 1000;
   cc.layout = room.meeting.layout.empty() ? "auto" : room.meeting.layout;
   const int64_t booking = seat.booking;
   conf::ConferenceCallbacks callbacks;
@@ -328,7 +348,7 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
   endpoint.audio_payload_type =
       offer->audio_payload_type.value_or(config_.conference.audio_payload_type);
   endpoint.media = MediaOf(*offer);
-  const std::string tier = TierFor(seat.profile);
+  const std::string tier = room.meeting.profile;  // the profile's tier (RunningRoom checked it)
   auto info = existing ? room.conference->ReconnectVenue(seat.venue, endpoint)
                        : room.conference->AddVenue(
                              conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, endpoint);
@@ -440,7 +460,7 @@ void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
     return;
   }
   std::shared_ptr<WebRtcLeg> leg_ptr = std::move(created.value());
-  const std::string tier = TierFor(seat.profile);
+  const std::string tier = room.meeting.profile;  // the profile's tier (RunningRoom checked it)
   auto info = existing ? room.conference->ReconnectVenue(seat.venue, leg_ptr)
                        : room.conference->AddVenue(
                              conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, leg_ptr);

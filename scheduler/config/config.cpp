@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -84,6 +86,25 @@ const toml::array* ArrayOfTables(const toml::table& root, const char* key) {
   return n->as_array();
 }
 
+// A profile whose reservation is smaller than the stream it stands for would let admission promise
+// links more than they can carry: refused, with the figures and the overhead that would do.
+void CheckReservationCoversMedia(const ProfileSpec& spec) {
+  const scheduler::Profile p{spec.id,       spec.name,  spec.video_kbps, spec.audio_kbps,
+                             spec.overhead, spec.width, spec.height};
+  const int64_t reserved = p.stream_kbps();
+  const int64_t needed = p.media_kbps();
+  if (reserved >= needed) return;
+  const double factor = static_cast<double>(needed) / (spec.video_kbps + spec.audio_kbps);
+  char suggestion[32];
+  std::snprintf(suggestion, sizeof suggestion, "%.2f", std::ceil(factor * 100 - 1e-9) / 100);
+  throw Failure{spec.line, "profile \"" + spec.id + "\" reserves " + std::to_string(reserved) +
+                               " kbit/s per stream but its media needs " + std::to_string(needed) +
+                               " (video " + std::to_string(spec.video_kbps) + " + audio " +
+                               std::to_string(spec.audio_kbps) +
+                               " + RTP/SRTP/UDP/IP headers); raise overhead to at least " +
+                               suggestion};
+}
+
 Config Parse(const toml::table& root, Located* loc) {
   Config c;
   Reader top(root, "top level");
@@ -116,7 +137,7 @@ Config Parse(const toml::table& root, Located* loc) {
     std::set<std::string> ids;
     for (const toml::node& n : *arr) {
       Reader r(*n.as_table(), "[[profile]]");
-      r.Allow({"id", "name", "video_kbps", "audio_kbps", "overhead", "tier"});
+      r.Allow({"id", "name", "video_kbps", "audio_kbps", "overhead", "width", "height"});
       ProfileSpec p;
       p.line = r.line();
       p.id = r.Str("id", true);
@@ -124,13 +145,23 @@ Config Parse(const toml::table& root, Located* loc) {
       p.video_kbps = static_cast<int>(r.Int("video_kbps", true));
       p.audio_kbps = static_cast<int>(r.Int("audio_kbps", true));
       p.overhead = r.Num("overhead", false, 1.0);
-      p.tier = r.Str("tier", true);
+      p.width = static_cast<int>(r.Int("width", true));
+      p.height = static_cast<int>(r.Int("height", true));
       if (!ids.insert(p.id).second)
         throw Failure{p.line, "profile id \"" + p.id + "\" is used twice"};
       if (p.video_kbps <= 0 || p.audio_kbps <= 0)
         throw Failure{p.line, "profile \"" + p.id + "\" needs positive video_kbps and audio_kbps"};
       if (p.overhead < 1.0 || p.overhead > 2.0)
         throw Failure{p.line, "profile \"" + p.id + "\" overhead must be within 1.0..2.0"};
+      if (p.width < 64 || p.width > 1920 || p.height < 64 || p.height > 1080 || p.width % 2 != 0 ||
+          p.height % 2 != 0)
+        throw Failure{p.line, "profile \"" + p.id +
+                                  "\" width x height must be even numbers within 64x64..1920x1080"};
+      if (p.video_kbps < 32 || p.video_kbps > 20000)
+        throw Failure{p.line, "profile \"" + p.id + "\" video_kbps must be within 32..20000"};
+      if (p.audio_kbps < 6 || p.audio_kbps > 510)
+        throw Failure{p.line, "profile \"" + p.id + "\" audio_kbps must be within 6..510 (Opus)"};
+      CheckReservationCoversMedia(p);
       c.profiles.push_back(std::move(p));
     }
   }
@@ -185,8 +216,6 @@ Config Parse(const toml::table& root, Located* loc) {
       c.topology.mcus.push_back(std::move(m));
     }
   }
-  for (const ProfileSpec& p : c.profiles)
-    if (p.tier.empty()) throw Failure{p.line, "profile \"" + p.id + "\" needs a tier"};
   return c;
 }
 
@@ -244,8 +273,8 @@ Result<scheduler::Network> BuildNetwork(const Config& config) {
   if (!topology.ok()) return topology.error();
   std::vector<scheduler::Profile> profiles;
   for (const ProfileSpec& p : config.profiles)
-    profiles.push_back(
-        scheduler::Profile{p.id, p.name, p.video_kbps, p.audio_kbps, p.overhead, p.tier});
+    profiles.push_back(scheduler::Profile{p.id, p.name, p.video_kbps, p.audio_kbps, p.overhead,
+                                          p.width, p.height});
   return scheduler::Network(std::move(topology.value()), std::move(profiles));
 }
 

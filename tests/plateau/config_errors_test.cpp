@@ -140,6 +140,37 @@ TEST_F(BadConfig, UnknownKeyIsNotIgnored) {
   ExpectError(r, "44", "unknown key \"port\"");
 }
 
+// A profile whose reservation does not cover its own packets would let admission promise a link
+// more than it can carry. sd-1m at the old 1.05: 664 reserved, 697 needed.
+const char* kThinProfile = R"(
+[[profile]]
+id = "sd-1m"
+width = 640
+height = 360
+video_kbps = 600
+audio_kbps = 32
+overhead = 1.05
+)";
+
+TEST_F(BadConfig, ProfileReservingLessThanItsMediaNeeds) {
+  auto r = RunWith(std::string(kValid) + kThinProfile);
+  ExpectError(r, "45",
+              "profile \"sd-1m\" reserves 664 kbit/s per stream but its media needs 697 (video "
+              "600 + audio 32 + RTP/SRTP/UDP/IP headers); raise overhead to at least 1.11");
+  // The suggested factor is enough.
+  r = RunWith(std::string(kValid) + Replace(kThinProfile, "1.05", "1.11"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(BadConfig, ProfileNeedsItsPicture) {
+  auto r = RunWith(std::string(kValid) + Replace(kThinProfile, "width = 640\n", ""));
+  ExpectError(r, "45", "[[profile]]: missing \"width\"");
+  // The tier name of older configurations is gone: the profile is its own tier.
+  r = RunWith(std::string(kValid) +
+              Replace(kThinProfile, "overhead = 1.05", "overhead = 1.11\ntier = \"2m\""));
+  ExpectError(r, "52", "unknown key \"tier\"");
+}
+
 TEST_F(BadConfig, MissingFile) {
   auto r = RunCommand({PlateauBinary(), "topology", "--config", dir_.path() + "/nope.toml"});
   EXPECT_EQ(r.exit_code, 2);
@@ -149,9 +180,15 @@ TEST_F(BadConfig, MissingFile) {
 TEST_F(BadConfig, ServeRefusesBadConfigToo) {
   RunWith(Replace(kValid, "up_kbps = 2000", "up_kbps = -1"));
   auto r = RunCommand({PlateauBinary(), "serve", "--config", path_, "--data", dir_.path() + "/data",
-                "--listen", "127.0.0.1:" + std::to_string(FreePort())});
+                       "--listen", "127.0.0.1:" + std::to_string(FreePort())});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("needs a positive capacity"), std::string::npos) << r.err;
+  // Start-up refuses a profile that reserves less than its media needs.
+  RunWith(std::string(kValid) + kThinProfile);
+  r = RunCommand({PlateauBinary(), "serve", "--config", path_, "--data", dir_.path() + "/data",
+                  "--listen", "127.0.0.1:" + std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("raise overhead to at least 1.11"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -29,13 +29,13 @@ TEST_F(Admission, RefusesProvinceWideMeetingWithoutCascadeOnHaidongUplink) {
   for (const char* dir : {"up", "down"}) {
     const Violation* v = FindViolation(*d.refused, "link_capacity", "hub-haidong", dir);
     ASSERT_NE(v, nullptr) << dir;
-    EXPECT_EQ(v->needed, 8442);
+    EXPECT_EQ(v->needed, 8603);
     EXPECT_EQ(v->available, 6400);
     EXPECT_EQ(v->at, At(0, 8, 45));  // the set-up buffer counts
     EXPECT_NE(v->message.find("hub-haidong"), std::string::npos);
   }
   // Among others: Haixi (9 streams), Hainan (6), Golog and Yushu (7 each).
-  EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-haixi", "up")->needed, 9 * 1206);
+  EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-haixi", "up")->needed, 9 * 1229);
   EXPECT_NE(FindViolation(*d.refused, "link_capacity", "hub-hainan", "up"), nullptr);
   EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-xining", "up"), nullptr);  // 4 fit
   EXPECT_EQ(d.refused->violations.size(), 2u * 5u);
@@ -79,7 +79,7 @@ TEST_F(Admission, SetUpBufferIsCountedForAdmission) {
 
 TEST_F(Admission, RefusesSixthMeetingOverHaidongUplink) {
   // Five meetings of a department with one Haidong county each: each county connects straight
-  // to the hub, one hd-2m stream each way on hub-haidong (5 x 1206 = 6030 of 6400).
+  // to the hub, one hd-2m stream each way on hub-haidong (5 x 1229 = 6145 of 6400).
   for (int k = 0; k < 5; ++k)
     Book(Meeting("专题会" + std::to_string(k), {kDepartments[k], kHaidongCounties[k]}, At(0, 9),
                  120 + 10 * k));
@@ -87,12 +87,12 @@ TEST_F(Admission, RefusesSixthMeetingOverHaidongUplink) {
   ASSERT_TRUE(d.refused.has_value());
   const Violation* up = FindViolation(*d.refused, "link_capacity", "hub-haidong", "up");
   ASSERT_NE(up, nullptr);
-  EXPECT_EQ(up->needed, 6 * 1206);
+  EXPECT_EQ(up->needed, 6 * 1229);
   EXPECT_EQ(up->available, 6400);
   EXPECT_EQ(up->at, At(0, 9, 45));
   EXPECT_NE(FindViolation(*d.refused, "link_capacity", "hub-haidong", "down"), nullptr);
   EXPECT_EQ(d.refused->violations.size(), 2u);
-  // sd-1m would still not fit (6030 + 664 > 6400); the first meeting ends at 11:00.
+  // sd-1m would still not fit (6145 + 702 > 6400); the first meeting ends at 11:00.
   EXPECT_EQ(FindAlternative(*d.refused, "profile"), nullptr);
   ASSERT_NE(FindAlternative(*d.refused, "start"), nullptr);
   EXPECT_EQ(FindAlternative(*d.refused, "start")->start, At(0, 11, 15));
@@ -103,7 +103,7 @@ TEST_F(Admission, RefusesHd8mOnACountyLink) {
   ASSERT_TRUE(d.refused.has_value());
   const Violation* v = FindViolation(*d.refused, "link_capacity", "haidong-minhe", "up");
   ASSERT_NE(v, nullptr);
-  EXPECT_EQ(v->needed, 1958);
+  EXPECT_EQ(v->needed, 1995);
   EXPECT_EQ(v->available, 1600);
   EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-haidong"), nullptr);
   ASSERT_FALSE(d.refused->alternatives.empty());
@@ -227,24 +227,24 @@ TEST_F(Alternatives, SuggestedCascadeReallyFits) {
 }
 
 TEST_F(Alternatives, SuggestsTheBestLowerProfileThatFitsAndItReallyFits) {
-  // hub-haidong: four hd-2m meetings and one sd-1m meeting = 4 x 1206 + 664 = 5488 of 6400.
+  // hub-haidong: four hd-2m meetings and one sd-1m meeting = 4 x 1229 + 702 = 5618 of 6400.
   for (int k = 0; k < 5; ++k)
     Book(Meeting("会" + std::to_string(k), {kDepartments[k], kHaidongCounties[k]}, At(0, 9), 120,
                  k == 4 ? "sd-1m" : "hd-2m"));
   BookingRequest r = Meeting("海东汇报", {"hall-1", "haidong"}, At(0, 9), 60, "hd-8m");
   const AdmissionDecision d = Try(r);
   ASSERT_TRUE(d.refused);
-  EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-haidong", "up")->needed, 5488 + 1958);
+  EXPECT_EQ(FindViolation(*d.refused, "link_capacity", "hub-haidong", "up")->needed, 5618 + 1995);
   const Alternative* p = FindAlternative(*d.refused, "profile");
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->profile, "sd-1m");  // hd-2m (5488 + 1206 = 6694) does not fit either
+  EXPECT_EQ(p->profile, "sd-1m");  // hd-2m (5618 + 1229 = 6847) does not fit either
   EXPECT_EQ(p->cascade, CascadeMode::kAuto);
   r.profile = p->profile;
   EXPECT_TRUE(Try(r).admitted);
 }
 
 TEST_F(Alternatives, OrdersChangesByPictureQualityThenCascading) {
-  // Haixi's nine venues without cascading need 9 streams on hub-haixi (10854 > 6400): cascading
+  // Haixi's nine venues without cascading need 9 streams on hub-haixi (11061 > 6400): cascading
   // at the requested hd-2m fits and costs no quality, so it is the one offered.
   std::vector<std::string> venues = {"hall-1", "haixi",   "delingha", "golmud",    "ulan",
                                      "dulan",  "tianjun", "lenghu",   "da-qaidam", "mangnai"};
@@ -254,8 +254,8 @@ TEST_F(Alternatives, OrdersChangesByPictureQualityThenCascading) {
   ASSERT_TRUE(d.refused);
   ASSERT_EQ(d.refused->alternatives.size(), 1u);
   EXPECT_EQ(d.refused->alternatives[0].kind, "cascade");
-  // At hd-8m no county can be served (1958 > 1600), cascading or not. hd-2m without cascading
-  // does not fit; hd-2m with cascading does, and beats sd-1m without (which fits: 9 x 664).
+  // At hd-8m no county can be served (1995 > 1600), cascading or not. hd-2m without cascading
+  // does not fit; hd-2m with cascading does, and beats sd-1m without (which fits: 9 x 702).
   r.profile = "hd-8m";
   const AdmissionDecision d8 = Try(r);
   ASSERT_TRUE(d8.refused);

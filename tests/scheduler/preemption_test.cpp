@@ -61,7 +61,7 @@ TEST_F(Preemption, NeverBumpsAnotherProvincialMeeting) {
 
 TEST_F(Preemption, BumpsOnlyTheLatestCreatedMeetingOnTheFullUplink) {
   std::vector<BookingId> ids;
-  for (int k = 0; k < 5; ++k) ids.push_back(RoutineOnHaidongUplink(k));  // 6030 of 6400
+  for (int k = 0; k < 5; ++k) ids.push_back(RoutineOnHaidongUplink(k));  // 6145 of 6400
   BookingRequest later = Meeting("下午会", {kDepartments[6], "hualong"}, At(0, 14), 60);
   later.priority = Priority::kRegional;
   Book(later);  // not in the way: later in the day
@@ -82,8 +82,8 @@ TEST_F(Preemption, SkipsProvincialMeetingsWhenPickingWhomToBump) {
 }
 
 TEST_F(Preemption, BumpsOnlyTheMeetingsNeeded) {
-  // 4 x hd-2m + 1 x sd-1m = 5488 on hub-haidong. An hd-8m request (1958) must free 1046 kbit/s.
-  // Latest-created first would take the sd-1m meeting (664, not enough) and then the next one;
+  // 4 x hd-2m + 1 x sd-1m = 5618 on hub-haidong. An hd-8m request (1995) must free 1213 kbit/s.
+  // Latest-created first would take the sd-1m meeting (702, not enough) and then the next one;
   // the final pass gives the sd-1m meeting back because bumping the other alone suffices.
   std::vector<BookingId> ids;
   for (int k = 0; k < 5; ++k) ids.push_back(RoutineOnHaidongUplink(k, k == 4 ? "sd-1m" : "hd-2m"));

@@ -19,11 +19,11 @@ TEST_F(LinkTimelineTest, StepsAtEveryChangeOfReservedKbps) {
   Book(Meeting("C", {"finance", "pingan"}, At(0, 12), 60));         // 11:45-13:00
   const auto expected = std::vector<std::tuple<Instant, int64_t, int64_t>>{
       {At(0, 8), 0, 0},
-      {At(0, 8, 45), 1206, 1206},
-      {At(0, 9, 45), 1206 + 664, 1206 + 664},
-      {At(0, 11), 664, 664},
-      {At(0, 11, 45), 664 + 1206, 664 + 1206},
-      {At(0, 12), 1206, 1206},
+      {At(0, 8, 45), 1229, 1229},
+      {At(0, 9, 45), 1229 + 702, 1229 + 702},
+      {At(0, 11), 702, 702},
+      {At(0, 11, 45), 702 + 1229, 702 + 1229},
+      {At(0, 12), 1229, 1229},
       {At(0, 13), 0, 0},
   };
   EXPECT_EQ(Points(LinkTimeline(net_, "hub-haidong", At(0, 8), At(0, 14), calendar_)), expected);
@@ -35,7 +35,7 @@ TEST_F(LinkTimelineTest, StartsWithTheLoadAtFromAndStopsBeforeTo) {
   Book(Meeting("A", {"hall-1", "minhe"}, At(0, 9), 120));
   const auto pts = Points(LinkTimeline(net_, "haidong-minhe", At(0, 10), At(0, 11), calendar_));
   ASSERT_EQ(pts.size(), 1u);
-  EXPECT_EQ(pts[0], std::make_tuple(At(0, 10), int64_t{1206}, int64_t{1206}));
+  EXPECT_EQ(pts[0], std::make_tuple(At(0, 10), int64_t{1229}, int64_t{1229}));
 }
 
 TEST_F(LinkTimelineTest, IgnoresBumpedBookingsAndUnknownLinks) {

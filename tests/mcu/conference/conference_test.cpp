@@ -279,6 +279,54 @@ std::vector<uint8_t> SlicePacket(uint32_t ssrc, uint16_t seq, uint8_t pt = 96) {
 
 // 3. SRTP is enforced at the conference: a bad tag, a wrong key, plain RTP and replays are dropped
 // and counted, and none of it reaches the video mixer or a decoder.
+// Encode only tiers that have receivers: a conference whose venues all receive "8m" does not
+// encode "2m"; the first venue receiving "2m" starts it (and decodes the mix from its first
+// frame); when that venue leaves, "2m" stops again.
+TEST(Conference, EncodesOnlyTheTiersItsVenuesReceive) {
+  ConferenceRig rig(SmallConferenceConfig("tiers"));
+  ASSERT_TRUE(rig.ok());
+  const auto colors = Palette(2);
+  TerminalOptions big;
+  big.receive = true;
+  big.tier = "8m";
+  ASSERT_NE(rig.Join("a", kNames[0], colors[0], big), nullptr);
+  TerminalOptions sender_only;  // on "2m", but its offer receives no video
+  sender_only.tier = "2m";
+  sender_only.media.receives_video = false;
+  sender_only.tone_volume = 0.02;  // "a" stays the speaker: the layout holds still
+  ASSERT_NE(rig.Join("b", kNames[1], colors[1], sender_only), nullptr);
+  std::string why;
+  ASSERT_NE(rig.WaitForLayout("a", Clock::now() + 20s, &why), nullptr)
+      << rig.Why(why, "a", "tiers-a");
+  auto stats = rig.conference().Stats();
+  EXPECT_EQ(stats.video_encoders, 1u);
+  ASSERT_EQ(stats.video.tiers.size(), 2u);
+  EXPECT_TRUE(stats.video.tiers[0].active);
+  EXPECT_FALSE(stats.video.tiers[1].active);
+  EXPECT_EQ(stats.video.tiers[1].frames_encoded, 0u);
+
+  TerminalOptions small;
+  small.receive = true;
+  small.tier = "2m";
+  small.tone_volume = 0.02;
+  ASSERT_NE(rig.Join("c", kNames[2], terminal::media::Rgb{200, 200, 40}, small), nullptr);
+  ASSERT_NE(rig.WaitForLayout("c", Clock::now() + 20s, &why), nullptr)
+      << rig.Why(why, "c", "tiers-c");
+  stats = rig.conference().Stats();
+  EXPECT_EQ(stats.video_encoders, 2u);
+  EXPECT_TRUE(stats.video.tiers[1].active);
+  EXPECT_GE(stats.video.tiers[1].frames_encoded, 1u);
+
+  ASSERT_TRUE(rig.conference().RemoveVenue("c").ok());
+  stats = rig.conference().Stats();
+  EXPECT_EQ(stats.video_encoders, 1u);
+  EXPECT_FALSE(stats.video.tiers[1].active);
+  const std::string metrics = rig.metrics().RenderText();
+  EXPECT_NE(metrics.find("plateau_conference_video_encoders{conference=\"tiers\"} 1"),
+            std::string::npos)
+      << metrics;
+}
+
 TEST(Conference, SrtpIsEnforced) {
   ConferenceRig rig(SmallConferenceConfig("srtp"));
   ASSERT_TRUE(rig.ok());

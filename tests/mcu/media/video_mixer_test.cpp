@@ -3,9 +3,11 @@
 // colour of the venue the layout puts there.
 #include "plateau/mcu/media/video_mixer.hpp"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "support/media/mixer_rig.hpp"
+#include "support/wait.hpp"
 
 namespace plateau::mcu::testing {
 namespace {
@@ -259,6 +261,98 @@ TEST(VideoMixer, EachTierDecodesAtItsOwnSizeAndKeyframeRequestsAreRateLimited) {
   EXPECT_EQ(rig.receiver(1).Stats().keyframes, received_before + 1);
   EXPECT_EQ(tier_stats(0).keyframes, 1u);  // the 8m tier made only its first one
   EXPECT_GT(tier_stats(0).bytes, tier_stats(1).bytes);
+}
+
+// Encode only tiers that have receivers: an idle tier costs no encode; started, its receiver
+// decodes from the first frame (a keyframe, though the GOP is 1,000 frames); stopped, it stops.
+TEST(VideoMixer, AnIdleTierEncodesNothingUntilItIsStarted) {
+  auto config = SmallMixerConfig();
+  config.tiers[1].active = false;
+  MixerRig rig(config);
+  const auto colors = Palette(1);
+  rig.AddLiveVenue("a", kNames[0], colors[0]);
+  std::string why;
+  ASSERT_NE(rig.WaitForLayout(0, Clock::now() + 15s, &why), nullptr)
+      << Why(why, rig.receiver(0), "idle-8m");
+  auto stats = rig.mixer().Stats();
+  EXPECT_TRUE(stats.tiers[0].active);
+  EXPECT_FALSE(stats.tiers[1].active);
+  EXPECT_GE(stats.tiers[0].frames_encoded, 1u);
+  EXPECT_EQ(stats.tiers[1].frames_encoded, 0u);
+  EXPECT_EQ(stats.tiers[1].packets, 0u);
+  EXPECT_EQ(rig.receiver(1).Stats().video_packets, 0u);
+
+  ASSERT_TRUE(rig.mixer().SetTierActive("2m", true).ok());
+  ASSERT_NE(rig.WaitForLayout(1, Clock::now() + 10s, &why), nullptr)
+      << Why(why, rig.receiver(1), "idle-2m-started");
+  stats = rig.mixer().Stats();
+  EXPECT_TRUE(stats.tiers[1].active);
+  EXPECT_EQ(stats.tiers[1].keyframes, 1u);  // the one it started with
+  EXPECT_EQ(rig.receiver(1).Stats().keyframes, 1u);
+
+  ASSERT_TRUE(rig.mixer().SetTierActive("2m", false).ok());
+  ASSERT_TRUE(rig.mixer().SetTierActive("2m", false).ok());  // idempotent
+  const uint64_t frames_stopped = rig.mixer().Stats().tiers[1].frames_encoded;
+  // The other tier goes on: 30 more frames of it while the stopped one adds at most the two its
+  // queue held.
+  const auto later =
+      rig.receiver(0).WaitForFrame([](const auto&) { return true; }, Clock::now() + 10s,
+                                   rig.receiver(0).LatestFrame()->index + 30);
+  ASSERT_NE(later, nullptr);
+  EXPECT_LE(rig.mixer().Stats().tiers[1].frames_encoded, frames_stopped + 2);
+  EXPECT_EQ(rig.mixer().SetTierActive("nope", true).error().code, "unknown_tier");
+}
+
+// A link never carries more than it reserved, whatever the picture: a venue sending noise
+// (videotestsrc "snow", the hardest picture to compress) fills the canvas, and the tier holds its
+// 300 kbit/s by skipping frames (without frame skipping OpenH264 sends many times its rate:
+// docs/media-video.md, "Holding the rate").
+TEST(VideoMixer, ATierHoldsItsRateWithTheBusiestPicture) {
+  auto config = SmallMixerConfig();
+  config.tiers = {{"busy", 320, 180, 300, 300, 1200, 96, 0}};
+  MixerRig rig(config);
+  terminal::media::SenderConfig noise;
+  noise.pattern = "snow";
+  noise.width = 320;
+  noise.height = 180;
+  noise.video_kbps = 3000;
+  noise.gop_frames = 30;
+  noise.audio = false;
+  noise.clock = false;
+  rig.AddSenderVenue("noise", kNames[0], Rgb{128, 128, 128}, noise);
+  // Warm up: the venue's picture is on the canvas.
+  ASSERT_TRUE(plateau::testing::WaitUntil(
+      [&] {
+        const auto s = rig.mixer().Stats();
+        return s.active_decoders == 1 && s.venues[0].frames_decoded >= 30 && s.tiers[0].packets > 0;
+      },
+      Clock::now() + 20s));
+  // Then at least five seconds and 150 composed frames (a loaded machine composes fewer frames a
+  // second; the rate can then only be lower, never higher). The encoder skips frames to hold
+  // its rate, so it encodes fewer than it is given.
+  const auto t0 = Clock::now();
+  const auto before = rig.mixer().Stats();
+  ASSERT_TRUE(plateau::testing::WaitUntil(
+      [&] {
+        return Clock::now() - t0 >= 5s &&
+               rig.mixer().Stats().frames_composed >= before.frames_composed + 150;
+      },
+      Clock::now() + 30s));
+  const uint64_t bytes0 = before.tiers[0].bytes;
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto after = rig.mixer().Stats();
+  const double kbps = static_cast<double>(after.tiers[0].bytes - bytes0) * 8 / 1000 / seconds;
+  std::printf(
+      "[ measured ] busy tier: %.0f kbit/s of RTP for a 300 kbit/s tier over %.1f s, "
+      "%llu of %llu composed frames encoded\n",
+      kbps, seconds,
+      static_cast<unsigned long long>(after.tiers[0].frames_encoded -
+                                      before.tiers[0].frames_encoded),
+      static_cast<unsigned long long>(after.frames_composed - before.frames_composed));
+  // RTP headers are ~1% at this packet size; the rest is the encoder's own tolerance.
+  EXPECT_LE(kbps, 300 * 1.10);
+  EXPECT_GE(kbps, 300 * 0.3);  // the picture is busy: the encoder spends its rate
+  EXPECT_EQ(after.pipeline_errors, 0u);
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ void Report(const std::string& what) {
 negotiation::conference::ConferenceMediaConfig SmallConfig() {
   negotiation::conference::ConferenceMediaConfig c;
   c.media_address = "127.0.0.1";
-  c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}};
+  c.profiles = SmallProfiles();
   c.conference.video = mcu::testing::SmallMixerConfig();
   return c;
 }
@@ -368,7 +368,7 @@ TEST_F(ConferenceMediaTest, SdesTerminalsNegotiateSeeAndHearEachOtherResumeAndLe
   auto stats = conference->Stats();
   ASSERT_EQ(stats.venues.size(), 2u);
   ASSERT_NE(FindVenue(stats, "datong"), nullptr);
-  EXPECT_EQ(FindVenue(stats, "datong")->tier, "8m");  // from the profile
+  EXPECT_EQ(FindVenue(stats, "datong")->tier, "hd-8m");  // the profile's tier
   EXPECT_EQ(FindVenue(stats, "datong")->name, "大通县");
 
   // Media flows both ways: each sees both tiles in place, each hears the other and not itself.
@@ -664,7 +664,7 @@ TEST_F(ConferenceMediaTest, BrowserOffersGoToTheWebRtcFactoryAndItsLegCarriesThe
   auto* v = FindVenue(stats, "datong");
   ASSERT_NE(v, nullptr);
   EXPECT_TRUE(v->external);
-  EXPECT_EQ(v->tier, "2m");
+  EXPECT_EQ(v->tier, "hd-2m");
   auto frame = legs[0]->receiver_->WaitForFrame(
       [](const term::DecodedFrame& f) {
         return term::ColorDistance(f.Average(f.width / 2, f.height * 45 / 100, 4),

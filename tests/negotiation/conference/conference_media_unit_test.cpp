@@ -30,7 +30,9 @@ const char* kBrowserOffer =
 class ConferenceMediaRefuses : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto m = negotiation::conference::ConferenceMedia::Create({}, metrics_);
+    negotiation::conference::ConferenceMediaConfig c;
+    c.profiles = SmallProfiles();
+    auto m = negotiation::conference::ConferenceMedia::Create(c, metrics_);
     ASSERT_TRUE(m) << m.error().message;
     media_ = std::move(m.value());
     media_->Attach(&events_);
@@ -121,32 +123,66 @@ TEST(ConferenceMediaConfig, MediaAddressMustBeAnInterfaceAddress) {
   metrics::Registry registry;
   for (const char* bad : {"0.0.0.0", "example.org", "", "::1", "239.1.2.3", "10.0.0.1:5000"}) {
     negotiation::conference::ConferenceMediaConfig c;
+    c.profiles = SmallProfiles();
     c.media_address = bad;
     auto m = negotiation::conference::ConferenceMedia::Create(c, registry);
     ASSERT_FALSE(m) << bad;
     EXPECT_EQ(m.error().code, "bad_media_address") << bad;
   }
   negotiation::conference::ConferenceMediaConfig ok;
+  ok.profiles = SmallProfiles();
   ok.media_address = "10.63.0.5";
   EXPECT_TRUE(negotiation::conference::ConferenceMedia::Create(ok, registry));
 }
 
-TEST(ConferenceMediaConfig, TiersFollowTheProfiles) {
+// Every configured profile is one output tier of the engine, named by the profile and encoded at
+// its size and video rate; nothing comes from the engine's own defaults.
+TEST(ConferenceMediaConfig, EachProfileIsATierAtItsOwnRate) {
   metrics::Registry registry;
   negotiation::conference::ConferenceMediaConfig c;
-  c.profile_tiers = {{"hd-8m", "8m"}, {"hd-2m", "2m"}, {"sd-1m", "2m"}};
+  c.profiles = {{"hd-8m", 1280, 720, 1800, 64}, {"sd-1m", 640, 360, 600, 32}};
   auto m = negotiation::conference::ConferenceMedia::Create(c, registry);
   ASSERT_TRUE(m) << m.error().message;
-  EXPECT_EQ((*m)->TierFor("hd-8m"), "8m");
-  EXPECT_EQ((*m)->TierFor("hd-2m"), "2m");
-  EXPECT_EQ((*m)->TierFor("sd-1m"), "2m");
-  EXPECT_EQ((*m)->TierFor("unknown"), "2m");
-  // A profile pointing at a tier the engine does not encode is a configuration error.
-  c.profile_tiers["uhd"] = "4k";
-  auto bad = negotiation::conference::ConferenceMedia::Create(c, registry);
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, "bad_tier");
-  EXPECT_NE(bad.error().message.find("uhd"), std::string::npos);
+  const auto& tiers = (*m)->config().conference.video.tiers;
+  ASSERT_EQ(tiers.size(), 2u);
+  EXPECT_EQ(tiers[0].name, "hd-8m");
+  EXPECT_EQ(tiers[0].width, 1280);
+  EXPECT_EQ(tiers[0].height, 720);
+  EXPECT_EQ(tiers[0].bitrate_kbps, 1800);
+  EXPECT_EQ(tiers[1].name, "sd-1m");
+  EXPECT_EQ(tiers[1].width, 640);
+  EXPECT_EQ(tiers[1].bitrate_kbps, 600);  // not the 1,100 kbit/s tier it used to share
+  ASSERT_NE((*m)->FindProfile("sd-1m"), nullptr);
+  EXPECT_EQ((*m)->FindProfile("sd-1m")->audio_kbps, 32);
+  EXPECT_EQ((*m)->FindProfile("uhd"), nullptr);
+}
+
+TEST(ConferenceMediaConfig, RefusesMissingOrImpossibleProfiles) {
+  metrics::Registry registry;
+  auto refused = [&registry](std::vector<negotiation::conference::MediaProfile> profiles) {
+    negotiation::conference::ConferenceMediaConfig c;
+    c.profiles = std::move(profiles);
+    auto m = negotiation::conference::ConferenceMedia::Create(c, registry);
+    return m ? std::string("accepted") : m.error().code + ": " + m.error().message;
+  };
+  EXPECT_EQ(refused({}).rfind("bad_profile", 0), 0u);
+  EXPECT_NE(refused({{"a", 640, 360, 600, 32}, {"a", 320, 180, 300, 32}}).find("used twice"),
+            std::string::npos);
+  EXPECT_NE(refused({{"odd", 641, 360, 600, 32}}).find("\"odd\""), std::string::npos);
+  EXPECT_NE(refused({{"slow", 640, 360, 10, 32}}).find("video_kbps"), std::string::npos);
+  EXPECT_NE(refused({{"mute", 640, 360, 600, 0}}).find("audio_kbps"), std::string::npos);
+}
+
+// A meeting booked at a profile this server does not configure gets a clear media error, and no
+// engine conference starts.
+TEST_F(ConferenceMediaRefuses, AMeetingAtAnUnknownProfile) {
+  auto meeting = TestMeeting(8, "uhd-20m");
+  media_->ConferenceOpened(meeting);
+  auto seat = SeatFor(meeting, "datong", "大通县", 1, 12);
+  auto answer = OfferAndWait(*media_, seat, GoodOffer());
+  ASSERT_FALSE(answer);
+  EXPECT_NE(answer.error().message.find("uhd-20m"), std::string::npos) << answer.error().message;
+  EXPECT_EQ(media_->Find(8), nullptr);
 }
 
 }  // namespace

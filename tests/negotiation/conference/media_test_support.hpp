@@ -114,6 +114,12 @@ inline Result<std::string> OfferAndWait(MediaNegotiator& media, const MediaSeat&
   return future.get();
 }
 
+// The Qinghai profiles' ids and audio rates with small pictures and video rates: the suite runs on
+// 2 shared cores.
+inline std::vector<plateau::negotiation::conference::MediaProfile> SmallProfiles() {
+  return {{"hd-8m", 320, 180, 500, 64}, {"hd-2m", 160, 90, 200, 48}, {"sd-1m", 160, 90, 150, 32}};
+}
+
 inline Meeting TestMeeting(int64_t booking, std::string profile = "hd-8m") {
   Meeting m;
   m.booking = booking;

@@ -42,7 +42,7 @@ BookingRecord SampleRecord(BookingId id) {
   b.plan.root_mcu = "mcu-hub";
   b.plan.hosts = {{"hall-1", "mcu-hub"}, {"minhe", "mcu-haidong"}, {"ledu", "mcu-haidong"}};
   b.plan.cascades = {{"mcu-haidong", "mcu-hub", "hub-haidong"}};
-  b.plan.links = {{"hub-hall-1", 1206, 1206}, {"hub-haidong", 1206, 2412}};
+  b.plan.links = {{"hub-hall-1", 1229, 1229}, {"hub-haidong", 1229, 2412}};
   b.plan.mcus = {{"mcu-hub", 2}, {"mcu-haidong", 3}};
   r.created_at = 1898000000;
   r.updated_at = 1898000100;
@@ -190,7 +190,7 @@ TEST_F(Store, UpdateReplacesVenuesPlanAndState) {
   r.booking.request.recurrence.reset();
   r.booking.plan.hosts = {{"hall-2", "mcu-hub"}};
   r.booking.plan.cascades.clear();
-  r.booking.plan.links = {{"hub-hall-2", 1206, 1206}};
+  r.booking.plan.links = {{"hub-hall-2", 1229, 1229}};
   r.booking.plan.mcus = {{"mcu-hub", 1}};
   r.booking.state = BookingState::kCancelled;
   ASSERT_TRUE(s->Update(r).ok());

@@ -50,8 +50,9 @@ inline conference::ConferenceConfig SmallConferenceConfig(const std::string& id)
 }
 
 struct TerminalOptions {
-  std::string tier;      // conference tier ("" = first)
-  bool receive = false;  // decode what the conference sends
+  std::string tier;              // conference tier ("" = first)
+  bool receive = false;          // decode what the conference sends
+  conference::VenueMedia media;  // what its offer says it sends and receives (everything)
   bool audio = true;
   double tone_hz = 440;
   double tone_volume = 0.3;
@@ -128,6 +129,7 @@ class ConferenceRig {
     conference::SdesEndpoint ep;
     ep.receive_key = t->up_key;
     ep.send_key = t->down_key;
+    ep.media = options.media;
     auto info = conference_->AddVenue({id, name, options.tier, false}, ep);
     EXPECT_TRUE(info.ok()) << (info.ok() ? "" : info.error().message);
     if (!info.ok()) return nullptr;

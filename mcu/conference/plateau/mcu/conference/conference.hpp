@@ -102,6 +102,11 @@ struct VenueSpec {
   // Output tier name ("8m", "2m"; see VideoMixerConfig::tiers). Empty = the first tier.
   std::string tier;
   bool muted = false;  // operator mute at entry
+  // The cascade leg to the parent MCU (at most one per conference; see docs/cascade.md). Its
+  // video, the province picture, is forwarded to every other venue instead of being mixed (it has
+  // no tile), and it alone receives this conference's picture (its speaker, layout "1"). Its
+  // audio is mixed like any venue's: it hears this conference's mix minus itself.
+  bool uplink = false;
 };
 
 // What the control plane tells the venue about its media (SDES answer).
@@ -117,6 +122,7 @@ struct VenueStats {
   std::string name;
   std::string tier;
   bool external = false;
+  bool uplink = false;  // the cascade leg to the parent MCU
   bool muted = false;
   VenueMedia media;  // of the current carrier
   // Inbound (from the venue).
@@ -178,7 +184,8 @@ class Conference {
       const plateau::Clock& clock = SystemClock::Instance());
   virtual ~Conference() = default;
 
-  // Adds a venue. Errors: "duplicate_venue", "unknown_tier", "too_many_venues", "bind_failed".
+  // Adds a venue. Errors: "duplicate_venue", "unknown_tier", "too_many_venues", "bind_failed",
+  // "duplicate_uplink" (a second cascade leg to a parent).
   virtual Result<VenueMediaInfo> AddVenue(const VenueSpec& venue, const SdesEndpoint& endpoint) = 0;
   virtual Result<VenueMediaInfo> AddVenue(const VenueSpec& venue,
                                           std::shared_ptr<ExternalEndpoint> endpoint) = 0;

@@ -56,6 +56,9 @@ struct TierConfig {
   int mtu = 1200;           // rtph264pay
   uint8_t payload_type = 96;
   uint32_t ssrc = 0;  // 0: random
+  // Encoding at start. An idle tier's branch drops the canvas before scaling, so it costs no
+  // encode; SetTierActive starts it (with a keyframe) when its first receiver arrives.
+  bool active = true;
 };
 
 struct VideoMixerConfig {
@@ -117,6 +120,7 @@ struct TierStats {
   uint64_t keyframe_requests = 0;          // RequestKeyframe calls
   uint64_t keyframes_forced = 0;           // requests that forced one
   uint64_t keyframe_requests_limited = 0;  // requests dropped by the rate limit
+  bool active = true;                      // encoding (false: idle, no receivers)
 };
 
 struct VideoMixerStats {
@@ -159,6 +163,9 @@ class VideoMixer {
   // false if rate-limited (one was forced less than tier_keyframe_min_interval_ms ago).
   // Error "unknown_tier".
   Result<bool> RequestKeyframe(std::string_view tier);
+  // Starts or stops encoding `tier` (see TierConfig::active). A tier that starts begins with a
+  // keyframe (not rate-limited). Idempotent; any thread. Error "unknown_tier".
+  Status SetTierActive(std::string_view tier, bool active);
 
   // The current tiles (what the next composed frames show).
   std::vector<Placement> Placements() const;

@@ -111,23 +111,36 @@ Result<std::shared_ptr<WebRtcLeg>> AdaptWebRtcSession(Result<std::shared_ptr<Ses
 
 // ---- the negotiator ----
 
+// One stream profile as the engine encodes it: the network configuration's [[profile]], the one
+// source of every rate. Its venues receive the output tier named by its id (width x height at
+// video_kbps) and mixes encoded at audio_kbps.
+struct MediaProfile {
+  std::string id;
+  int width = 0;       // even, 64..1920
+  int height = 0;      // even, 64..1080
+  int video_kbps = 0;  // 32..20000
+  int audio_kbps = 0;  // Opus: 6..510
+};
+
 struct ConferenceMediaConfig {
   // The one address the media engine binds SDES venues' UDP sockets on and writes into answers
   // (an IPv4 literal of a configured interface; not 0.0.0.0): `plateau serve --media-address`.
   std::string media_address = "127.0.0.1";
-  // Stream profile id -> output tier, from the network config's [[profile]] tier.
-  std::map<std::string, std::string> profile_tiers = {{"hd-8m", "8m"}};
-  // The tier of a profile the map does not know.
-  std::string default_tier = "2m";
-  // Template for every conference (id and layout are set per meeting).
+  // Every profile a booking may use (required). Each is one output tier of every conference; a
+  // tier is encoded only while one of its venues receives video.
+  std::vector<MediaProfile> profiles;
+  // Template for every conference (id and layout are set per meeting). video.tiers is replaced by
+  // the profiles' tiers (its first entry, if any, gives the GOP, MTU and payload type), and
+  // audio.bitrate_bps by the meeting's profile.
   mcu::conference::ConferenceConfig conference;
 };
 
 class ConferenceMedia final : public signaling::MediaNegotiator {
  public:
-  // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast). `metrics` (must
-  // outlive the negotiator and every conference and leg it starts) is where offers and running
-  // conferences are counted; it is handed on to each engine conference and WebRTC leg.
+  // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast), "bad_profile"
+  // (none, a duplicate id, a size or rate out of range). `metrics` (must outlive the negotiator and
+  // every conference and leg it starts) is where offers and running conferences are counted; it is
+  // handed on to each engine conference and WebRTC leg.
   static Result<std::unique_ptr<ConferenceMedia>> Create(ConferenceMediaConfig config,
                                                          metrics::Registry& metrics);
   ~ConferenceMedia() override;  // destroys every engine conference
@@ -159,8 +172,8 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   // engine's ("unknown_venue").
   Status SetMuted(int64_t booking, const std::string& venue, bool muted) PLATEAU_EXCLUDES(mu_);
 
-  // The output tier for a stream profile.
-  std::string TierFor(const std::string& profile) const;
+  // The stream profile of that id (its venues' tier has the same name); nullptr if unknown.
+  const MediaProfile* FindProfile(const std::string& id) const;
   const ConferenceMediaConfig& config() const { return config_; }
 
  private:

@@ -27,8 +27,10 @@ struct ProfileSpec {
   std::string name;
   int video_kbps = 0;
   int audio_kbps = 0;
-  double overhead = 1.0;  // packet overhead factor (RTP/UDP/IP/SRTP), >= 1
-  std::string tier;       // media output tier this profile is served from ("8m", "2m")
+  double overhead = 1.0;  // reservation factor over video + audio, >= 1: must cover the packets'
+                          // headers (scheduler::Profile::media_kbps), or the config is refused
+  int width = 0;          // the picture (output tier) its venues receive
+  int height = 0;
   size_t line = 0;
 };
 
