@@ -19,6 +19,7 @@
 #include "plateau/listener/static_files.hpp"
 #include "plateau/listener/tls.hpp"
 #include "plateau/negotiation/conference/conference_media.hpp"
+#include "plateau/negotiation/conference/link_meter.hpp"
 #include "plateau/negotiation/webrtc/webrtc_session.hpp"
 #include "plateau/scheduler/app/booking_service.hpp"
 #include "plateau/scheduler/app/topology_json.hpp"
@@ -86,8 +87,12 @@ int RunServe(const ServeOptions& options) {
     return listener::HttpResponse::Text(200, registry.RenderText(), "text/plain; version=0.0.4");
   });
   const scheduler::Topology& topo = network->topology();
-  scheduler::rest::RegisterBookingsApi(router,
-                                       bookings);  // /api/v1: topology, bookings, links, ...
+  // Measured against booked, per link and direction (/metrics and GET /api/v1/links "now").
+  std::vector<std::string> link_ids;
+  for (const auto& l : topo.links()) link_ids.push_back(l.id);
+  negotiation::conference::LinkMeter link_meter(registry, std::move(link_ids));
+  scheduler::rest::RegisterBookingsApi(  // /api/v1: topology, bookings, links, ...
+      router, bookings, [&link_meter] { return link_meter.Rates(); });
 
   // The console last: its catch-all route must not shadow the API.
   router.Add("GET", "/", [](const listener::HttpRequest&) {
@@ -165,6 +170,9 @@ int RunServe(const ServeOptions& options) {
   server.SetWebSocketEndpoint("/ws", switchboard);
   listener::PeriodicTimer switchboard_ticker(io, std::chrono::milliseconds(500),
                                              [&switchboard] { switchboard->Tick(); });
+  listener::PeriodicTimer link_sampler(io, std::chrono::seconds(1), [&link_meter, &media] {
+    link_meter.Sample(media.Flows(), media.Reserved(), SystemClock::Instance().Monotonic());
+  });
 
   if (auto st = server.Listen(listen); !st) {
     log::Error("serve.listen_failed", {{"listen", listen}, {"error", st.error().message}});
@@ -184,6 +192,7 @@ int RunServe(const ServeOptions& options) {
     if (e) return;
     log::Info("serve.stopping", {{"signal", signo}});
     switchboard_ticker.Stop();
+    link_sampler.Stop();
     server.Stop();
     io.stop();
   });

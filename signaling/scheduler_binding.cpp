@@ -24,6 +24,40 @@ Result<std::optional<std::string>> BookingVenueAuthenticator::CurrentCredential(
   return std::move(current).value();
 }
 
+void BookingConferenceDirectory::FillPlan(const sch::CascadePlan& plan, MediaPlan& out) const {
+  const auto& topology = service_.network().topology();
+  out.root_mcu = plan.root_mcu;
+  auto site_of_mcu = [&topology](const std::string& mcu) -> std::string {
+    for (const auto& m : topology.mcus())
+      if (m.id == mcu) return m.site;
+    return "";
+  };
+  // The links from `site` up to `host_site` (the host is always the site or an ancestor).
+  auto path = [&topology](std::string site, const std::string& host_site) {
+    std::vector<std::string> links;
+    for (int guard = 0; !site.empty() && site != host_site && guard < 16; ++guard) {
+      const sch::Link* up = topology.Uplink(site);
+      if (!up) break;
+      links.push_back(up->id);
+      site = up->from;
+    }
+    return links;
+  };
+  for (const auto& h : plan.hosts) {
+    out.hosts[h.venue] = h.mcu;
+    out.paths[h.venue] = path(h.venue, site_of_mcu(h.mcu));
+  }
+  for (const auto& c : plan.cascades) {
+    out.parents[c.from_mcu] = c.to_mcu;
+    out.paths[c.from_mcu] = path(site_of_mcu(c.from_mcu), site_of_mcu(c.to_mcu));
+  }
+  for (const auto& l : plan.links) out.reserved[l.link] = {l.up_kbps, l.down_kbps};
+  for (const auto& mcu : topology.mcus()) {
+    const auto* site = topology.FindSite(mcu.site);
+    out.names[mcu.id] = site ? site->name : mcu.id;
+  }
+}
+
 Meeting BookingConferenceDirectory::ToMeeting(const sch::Booking& b, int64_t now) const {
   const sch::BookingRequest& r = b.request;
   Meeting m;
@@ -34,6 +68,7 @@ Meeting BookingConferenceDirectory::ToMeeting(const sch::Booking& b, int64_t now
   m.main_venue = r.main_venue;
   m.layout = r.layout;
   m.profile = r.profile;
+  FillPlan(b.plan, m.plan);
   m.cancelled = b.state != sch::BookingState::kConfirmed;
   m.opens = r.start - r.setup_seconds;
   m.start = r.start;

@@ -9,6 +9,11 @@ namespace plateau::signaling {
 
 namespace p = protocol;
 
+const std::string& MediaPlan::HostOf(const std::string& venue) const {
+  auto it = hosts.find(venue);
+  return it != hosts.end() ? it->second : root_mcu;
+}
+
 bool Meeting::HasVenue(const std::string& venue) const {
   return std::find(venues.begin(), venues.end(), venue) != venues.end();
 }

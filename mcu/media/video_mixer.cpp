@@ -26,7 +26,7 @@ namespace {
 using MonoTime = plateau::Clock::MonoTime;
 
 // One decode slot per tile of the largest layout (4x4).
-constexpr size_t kSlotCount = 16;
+constexpr size_t kMaxSlots = 16;  // the largest layout (4x4)
 constexpr uint8_t kSlotPayloadType = 96;
 // Custom serialized event pushed in front of a slot's first packet for a new venue, so the tile is
 // shown only once frames of that venue reach the compositor.
@@ -210,7 +210,7 @@ struct VideoMixer::Impl {
   VideoMixerCallbacks callbacks;
   OwnedPipeline pipeline{"video-mixer"};
   GstElement* compositor = nullptr;
-  std::array<std::unique_ptr<Slot>, kSlotCount> slots;
+  std::vector<std::unique_ptr<Slot>> slots;  // config.slots of them, built at start
   std::vector<std::unique_ptr<Tier>> tiers;
   std::atomic<uint64_t> frames_composed{0};
   std::atomic<uint64_t> unknown_venue_packets{0};
@@ -326,7 +326,8 @@ Status VideoMixer::Impl::Build() {
   gst_object_unref(bg_sink);
   if (!bg_linked) return Error{"gstreamer", "cannot link the background to the compositor"};
 
-  for (size_t i = 0; i < kSlotCount; ++i)
+  slots.resize(static_cast<size_t>(config.slots));
+  for (size_t i = 0; i < slots.size(); ++i)
     if (auto s = BuildSlot(i); !s) return s;
 
   auto canvas_caps = AddElement(bin, "capsfilter", "canvas-caps");
@@ -658,7 +659,7 @@ std::vector<std::string> VideoMixer::Impl::ApplyLayoutLocked() {
           free_slot = slot.get();
           break;
         }
-      if (!free_slot) continue;  // cannot happen: tiles <= slots
+      if (!free_slot) continue;  // more tiles than slots (a small `slots`): left empty
       if (auto linked = LinkSlotLocked(*free_slot); !linked) {
         log::Error("video_mixer.slot_link_failed", {{"message", linked.error().message}});
         continue;
@@ -703,6 +704,8 @@ Result<std::unique_ptr<VideoMixer>> VideoMixer::Create(const VideoMixerConfig& c
       config.canvas_height % 2 || config.canvas_width > 3840 || config.canvas_height > 2160)
     return bad("the canvas must be even-sized, between 16x16 and 3840x2160");
   if (config.fps < 1 || config.fps > 60) return bad("fps must be 1..60");
+  if (config.slots < 1 || static_cast<size_t>(config.slots) > kMaxSlots)
+    return bad("slots must be 1.." + std::to_string(kMaxSlots));
   if (config.tiers.empty()) return bad("at least one output tier is needed");
   std::set<std::string> names;
   for (const auto& t : config.tiers) {
@@ -731,7 +734,7 @@ Result<std::unique_ptr<VideoMixer>> VideoMixer::Create(const VideoMixerConfig& c
                                                  std::to_string(config.canvas_height)},
                                   {"fps", config.fps},
                                   {"tiers", config.tiers.size()},
-                                  {"slots", kSlotCount}});
+                                  {"slots", config.slots}});
   return std::unique_ptr<VideoMixer>(new VideoMixer(std::move(impl)));
 }
 
@@ -963,7 +966,7 @@ const VideoMixerConfig& VideoMixer::config() const {
 VideoMixerStats VideoMixer::Stats() const {
   const Impl& m = *impl_;
   VideoMixerStats out;
-  out.slots = kSlotCount;
+  out.slots = m.slots.size();
   out.frames_composed = m.frames_composed.load();
   out.pipeline_errors = m.pipeline.errors();
   out.unknown_venue_packets = m.unknown_venue_packets.load();

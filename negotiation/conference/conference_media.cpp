@@ -3,6 +3,7 @@
 #include "plateau/common/log.hpp"
 #include "plateau/common/metrics.hpp"
 #include "plateau/common/random.hpp"
+#include "plateau/mcu/conference/cascade_leg.hpp"
 #include "plateau/negotiation/sdp/sdes_sdp.hpp"
 
 namespace plateau::negotiation::conference {
@@ -47,6 +48,15 @@ class OnceAnswer {
 uint64_t RandomSessionId() {
   // RFC 3264 5: a numeric id that fits 63 bits.
   return random::U64() >> 1;
+}
+
+// A meeting's engines work at its profile: the mix is composed at the profile's picture size (a
+// meeting has one profile, so its one busy tier needs no scaling; a larger canvas would cost four
+// times the composing for hd-2m) and its audio encoded at the profile's rate.
+void ApplyProfile(const MediaProfile& profile, mcu::conference::ConferenceConfig& cc) {
+  cc.video.canvas_width = profile.width;
+  cc.video.canvas_height = profile.height;
+  cc.audio.bitrate_bps = profile.audio_kbps * 1000;
 }
 
 Error MediaFailed(std::string message) {
@@ -103,6 +113,28 @@ struct ConferenceMedia::Leg {
   std::shared_ptr<WebRtcLeg> webrtc;     // WebRTC: the browser's leg
   std::optional<std::string> fingerprint;
   std::shared_ptr<std::atomic<bool>> webrtc_failed;
+  std::string mcu;  // the plan's MCU whose engine holds the venue (the root's: empty)
+};
+
+// The sub-centre engines of a room, for the root's callbacks (its io thread): a cascade leg's tile
+// and speaker are shown as the venue that leg carries (the sub-centre's own speaker).
+struct ConferenceMedia::Nodes {
+  Mutex mu;
+  std::map<std::string, std::weak_ptr<conf::Conference>> by_mcu PLATEAU_GUARDED_BY(mu);
+
+  // The venue a cascade leg shows now (its engine's one tile, layout "1"), or `venue` itself.
+  std::string Resolve(const std::string& venue) PLATEAU_EXCLUDES(mu) {
+    std::shared_ptr<conf::Conference> node;
+    {
+      MutexLock lock(mu);
+      auto it = by_mcu.find(venue);
+      if (it == by_mcu.end()) return venue;
+      node = it->second.lock();
+    }
+    if (!node) return venue;
+    const auto tiles = node->Placements();
+    return tiles.empty() ? venue : Resolve(tiles.front().venue);
+  }
 };
 
 // Reached through rooms_ under mu_, then used by the negotiator calls without it: only they add
@@ -113,6 +145,10 @@ struct ConferenceMedia::Room {
   // without mu_, any other thread (Find) with it.
   std::shared_ptr<conf::Conference> conference;
   std::map<std::string, Leg> legs;  // negotiator calls only
+  // The plan's other MCUs that host a seated venue, each joined to its parent by a cascade leg
+  // (docs/cascade.md). Negotiator calls only; `nodes_view` mirrors them for the callbacks.
+  std::map<std::string, std::shared_ptr<conf::Conference>> nodes;
+  std::shared_ptr<Nodes> nodes_view = std::make_shared<Nodes>();
 };
 
 Result<std::unique_ptr<ConferenceMedia>> ConferenceMedia::Create(ConferenceMediaConfig config,
@@ -210,6 +246,7 @@ void ConferenceMedia::ConferenceEnded(const Meeting& meeting) {
   }
   const size_t venues = room->legs.size();
   CloseLegs(*room);
+  room->nodes.clear();  // sub-centre engines first: their legs send to the root's
   if (room->conference) {
     room->conference.reset();  // stops its threads; every transport closes
     metrics_.GetGauge("plateau_media_conferences_running", "Engine conferences running")->Add(-1);
@@ -220,17 +257,18 @@ void ConferenceMedia::ConferenceEnded(const Meeting& meeting) {
 }
 
 void ConferenceMedia::PublishLayout(int64_t booking, const std::string& layout,
-                                    const std::vector<mcu::media::Placement>& placements) {
+                                    const std::vector<mcu::media::Placement>& placements,
+                                    const MediaProfile& canvas, Nodes* nodes) {
   MediaEvents* events = events_.load();
   if (!events) return;
-  const double w = config_.conference.video.canvas_width;
-  const double h = config_.conference.video.canvas_height;
+  const double w = canvas.width;  // the engine composes at the profile's size (ApplyProfile)
+  const double h = canvas.height;
   std::vector<protocol::Tile> tiles;
   tiles.reserve(placements.size());
   for (const auto& p : placements) {
     if (tiles.size() >= protocol::kMaxTiles) break;
-    tiles.push_back(
-        protocol::Tile{p.venue, p.rect.x / w, p.rect.y / h, p.rect.width / w, p.rect.height / h});
+    tiles.push_back(protocol::Tile{nodes ? nodes->Resolve(p.venue) : p.venue, p.rect.x / w,
+                                   p.rect.y / h, p.rect.width / w, p.rect.height / h});
   }
   events->PublishLayout(booking, layout, std::move(tiles));
 }
@@ -257,17 +295,19 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
   }
   conf::ConferenceConfig cc = config_.conference;
   cc.id = room.meeting.conference;
-  cc.audio.bitrate_bps = profile->audio_kbps * 1000;
+  ApplyProfile(*profile, cc);
   cc.layout = room.meeting.layout.empty() ? "auto" : room.meeting.layout;
   const int64_t booking = seat.booking;
   conf::ConferenceCallbacks callbacks;
-  callbacks.on_layout = [this, booking](const std::string& layout,
-                                        const std::vector<mcu::media::Placement>& placements) {
-    PublishLayout(booking, layout, placements);
+  callbacks.on_layout = [this, booking, canvas = *profile, nodes = room.nodes_view](
+                            const std::string& layout,
+                            const std::vector<mcu::media::Placement>& placements) {
+    PublishLayout(booking, layout, placements, canvas, nodes.get());
   };
-  callbacks.on_speaker = [this, booking](const std::optional<std::string>& venue) {
+  callbacks.on_speaker = [this, booking,
+                          nodes = room.nodes_view](const std::optional<std::string>& venue) {
     MediaEvents* events = events_.load();
-    if (events && venue) events->PublishSpeaker(booking, *venue);
+    if (events && venue) events->PublishSpeaker(booking, nodes->Resolve(*venue));
   };
   auto created = conf::Conference::Create(std::move(cc), metrics_, std::move(callbacks));
   if (!created) {
@@ -284,6 +324,72 @@ Result<ConferenceMedia::Room*> ConferenceMedia::RunningRoom(const MediaSeat& sea
   log::Info("media.conference_started",
             {{"conference", seat.conference}, {"booking", seat.booking}, {"layout", cc.layout}});
   return &room;
+}
+
+Result<std::shared_ptr<conf::Conference>> ConferenceMedia::EngineFor(Room& room,
+                                                                     const std::string& mcu,
+                                                                     int depth) {
+  const signaling::MediaPlan& plan = room.meeting.plan;
+  if (mcu.empty() || mcu == plan.root_mcu) return room.conference;
+  if (auto it = room.nodes.find(mcu); it != room.nodes.end()) return it->second;
+  auto parent_it = plan.parents.find(mcu);
+  if (parent_it == plan.parents.end() || depth > 8) {
+    return MediaFailed("the booking's plan hosts venues on " + mcu +
+                       " but joins it to no parent MCU");
+  }
+  auto parent = EngineFor(room, parent_it->second, depth + 1);
+  if (!parent) return parent.error();
+  const MediaProfile* profile = FindProfile(room.meeting.profile);  // RunningRoom checked it
+  auto name_of = [&plan](const std::string& id) {
+    auto it = plan.names.find(id);
+    return it != plan.names.end() ? it->second : id;
+  };
+  conf::ConferenceConfig cc = config_.conference;
+  cc.id = room.meeting.conference + "@" + mcu;
+  ApplyProfile(*profile, cc);
+  cc.layout = "1";     // what goes up the leg: this sub-centre's speaker, full frame
+  cc.video.slots = 1;  // one tile: one decode slot to build
+  // The sub-centre's speaker shows in the root's leg tile: when it changes, the tiles and the
+  // speaker the venues are told are published again.
+  conf::ConferenceCallbacks callbacks;
+  const int64_t booking = room.meeting.booking;
+  std::weak_ptr<conf::Conference> root = room.conference;
+  callbacks.on_layout = [this, booking, root, canvas = *profile, nodes = room.nodes_view](
+                            const std::string&, const std::vector<mcu::media::Placement>&) {
+    auto r = root.lock();
+    if (!r) return;
+    const auto stats = r->Stats();
+    PublishLayout(booking, stats.layout, r->Placements(), canvas, nodes.get());
+    MediaEvents* events = events_.load();
+    if (events && stats.speaker) events->PublishSpeaker(booking, nodes->Resolve(*stats.speaker));
+  };
+  auto created = conf::Conference::Create(std::move(cc), metrics_, std::move(callbacks));
+  if (!created) {
+    return MediaFailed("the media engine could not start " + mcu + "'s part of conference " +
+                       room.meeting.conference + ": " + Describe(created.error()));
+  }
+  std::shared_ptr<conf::Conference> node(std::move(created.value()));
+  conf::CascadeLegSpec leg;
+  leg.child = {mcu, name_of(mcu)};
+  leg.parent = {parent_it->second, name_of(parent_it->second)};
+  leg.tier = room.meeting.profile;
+  leg.bind_address = config_.media_address;
+  auto connected = conf::ConnectCascadeLeg(**parent, *node, leg);
+  if (!connected) {
+    return MediaFailed("the cascade leg " + mcu + " -> " + parent_it->second + " of conference " +
+                       room.meeting.conference +
+                       " could not start: " + Describe(connected.error()));
+  }
+  room.nodes[mcu] = node;
+  {
+    MutexLock lock(room.nodes_view->mu);
+    room.nodes_view->by_mcu[mcu] = node;
+  }
+  log::Info("media.cascade_started", {{"conference", room.meeting.conference},
+                                      {"mcu", mcu},
+                                      {"parent", parent_it->second},
+                                      {"link", connected->parent_local.ToString()}});
+  return node;
 }
 
 void ConferenceMedia::Offer(const MediaSeat& seat, std::string sdp, AnswerCallback done) {
@@ -349,8 +455,14 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
       offer->audio_payload_type.value_or(config_.conference.audio_payload_type);
   endpoint.media = MediaOf(*offer);
   const std::string tier = room.meeting.profile;  // the profile's tier (RunningRoom checked it)
-  auto info = existing ? room.conference->ReconnectVenue(seat.venue, endpoint)
-                       : room.conference->AddVenue(
+  const std::string host = existing ? existing->mcu : room.meeting.plan.HostOf(seat.venue);
+  auto engine = EngineFor(room, host);
+  if (!engine) {
+    answer(engine.error());
+    return;
+  }
+  auto info = existing ? (*engine)->ReconnectVenue(seat.venue, endpoint)
+                       : (*engine)->AddVenue(
                              conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, endpoint);
   if (!info || !info->local) {
     const std::string why = info ? "the engine gave no local address" : Describe(info.error());
@@ -361,6 +473,7 @@ void ConferenceMedia::OfferSdes(const MediaSeat& seat, const std::string& sdp,
     return;
   }
   Leg& leg = room.legs[seat.venue];
+  leg.mcu = host;
   std::shared_ptr<WebRtcLeg> previous = std::move(leg.webrtc);
   leg.webrtc.reset();
   leg.fingerprint.reset();
@@ -449,8 +562,14 @@ void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
     log::Warn("media.webrtc_failed",
               {{"conference", seat.conference}, {"venue", seat.venue}, {"reason", reason}});
   };
-  auto created = webrtc_(room.conference.get(), metrics_, seat.venue, std::move(sdp),
-                         std::move(callbacks), forwarder(failed));
+  const std::string host = existing ? existing->mcu : room.meeting.plan.HostOf(seat.venue);
+  auto engine = EngineFor(room, host);
+  if (!engine) {
+    (*answer)(engine.error());
+    return;
+  }
+  auto created = webrtc_(engine->get(), metrics_, seat.venue, std::move(sdp), std::move(callbacks),
+                         forwarder(failed));
   if (!created) {
     Error e = created.error();
     if (e.code != "bad_sdp" && e.code != "media_failed") {
@@ -461,8 +580,8 @@ void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
   }
   std::shared_ptr<WebRtcLeg> leg_ptr = std::move(created.value());
   const std::string tier = room.meeting.profile;  // the profile's tier (RunningRoom checked it)
-  auto info = existing ? room.conference->ReconnectVenue(seat.venue, leg_ptr)
-                       : room.conference->AddVenue(
+  auto info = existing ? (*engine)->ReconnectVenue(seat.venue, leg_ptr)
+                       : (*engine)->AddVenue(
                              conf::VenueSpec{seat.venue, seat.venue_name, tier, false}, leg_ptr);
   if (!info) {
     leg_ptr->Close();
@@ -475,6 +594,7 @@ void ConferenceMedia::OfferWebRtc(const MediaSeat& seat, std::string sdp,
     return;
   }
   Leg& leg = room.legs[seat.venue];
+  leg.mcu = host;
   std::shared_ptr<WebRtcLeg> previous = std::move(leg.webrtc);
   leg.webrtc = leg_ptr;
   leg.fingerprint = fingerprint;
@@ -547,6 +667,8 @@ void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
     return;
   }
   std::shared_ptr<WebRtcLeg> webrtc = std::move(it->second.webrtc);
+  if (auto node = room->nodes.find(it->second.mcu); node != room->nodes.end())
+    conference = node->second;  // a venue hosted by a sub-centre's engine
   room->legs.erase(it);
   if (conference) {
     if (Status st = conference->RemoveVenue(seat.venue); !st) {
@@ -557,6 +679,59 @@ void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
   }
   if (webrtc) webrtc->Close();
   log::Info("media.seat_released", {{"conference", seat.conference}, {"venue", seat.venue}});
+}
+
+std::vector<MediaFlow> ConferenceMedia::Flows() const {
+  struct Running {
+    int64_t booking;
+    signaling::MediaPlan plan;
+    std::shared_ptr<conf::Conference> root;
+    std::map<std::string, std::shared_ptr<conf::Conference>> nodes;
+  };
+  std::vector<Running> running;
+  {
+    MutexLock lock(mu_);
+    for (const auto& [booking, room] : rooms_) {
+      if (!room->conference) continue;
+      Running r{booking, room->meeting.plan, room->conference, {}};
+      MutexLock nodes_lock(room->nodes_view->mu);
+      for (const auto& [mcu, weak] : room->nodes_view->by_mcu)
+        if (auto node = weak.lock()) r.nodes[mcu] = std::move(node);
+      running.push_back(std::move(r));
+    }
+  }
+  std::vector<MediaFlow> out;
+  for (const Running& r : running) {
+    auto add = [&](const conf::ConferenceStats& stats, bool root) {
+      for (const auto& v : stats.venues) {
+        if (v.uplink) continue;  // a leg is counted once, at its parent's end
+        MediaFlow f;
+        f.booking = r.booking;
+        f.id = v.id;
+        f.leg = root && r.plan.parents.count(v.id) != 0;
+        if (auto it = r.plan.paths.find(v.id); it != r.plan.paths.end()) f.links = it->second;
+        f.bytes_up = v.bytes_in;
+        f.bytes_down = v.bytes_out;
+        out.push_back(std::move(f));
+      }
+    };
+    add(r.root->Stats(), true);
+    for (const auto& [mcu, node] : r.nodes) add(node->Stats(), false);
+  }
+  return out;
+}
+
+std::map<std::string, std::pair<int64_t, int64_t>> ConferenceMedia::Reserved() const {
+  std::map<std::string, std::pair<int64_t, int64_t>> out;
+  MutexLock lock(mu_);
+  for (const auto& [booking, room] : rooms_) {
+    if (!room->conference) continue;
+    for (const auto& [link, kbps] : room->meeting.plan.reserved) {
+      out[link].first += kbps.first;
+      out[link].second += kbps.second;
+    }
+  }
+  return out;
 }
 
 std::shared_ptr<mcu::conference::Conference> ConferenceMedia::Find(int64_t booking) const {

@@ -1,6 +1,7 @@
 #include "plateau/scheduler/rest/bookings_api.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <set>
 
 #include "plateau/common/log.hpp"
@@ -29,7 +30,8 @@ constexpr size_t kMaxListLimit = 10000;
 
 class Api {
  public:
-  explicit Api(BookingService& service) : s_(service) {}
+  Api(BookingService& service, LinkMeasures measures)
+      : s_(service), measures_(std::move(measures)) {}
 
   int off() const { return s_.settings().utc_offset_minutes; }
   scheduler::app::BookingJsonOptions json_options() const {
@@ -205,6 +207,7 @@ class Api {
   HttpResponse Links(const HttpRequest& req) const {
     if (auto e = OnlyParams(req, {})) return Fail(*e);
     json links = json::array();
+    const auto measured = measures_ ? measures_() : std::map<std::string, LinkLoadNow>{};
     for (const scheduler::Link& l : s_.network().topology().links()) {
       json j = {{"id", l.id},
                 {"from", l.from},
@@ -215,6 +218,14 @@ class Api {
                 {"usable_up_kbps", l.usable_up_kbps()},
                 {"usable_down_kbps", l.usable_down_kbps()}};
       if (!l.assumption.empty()) j["assumption"] = l.assumption;
+      if (measures_) {
+        const auto m = measured.find(l.id);
+        const LinkLoadNow now = m != measured.end() ? m->second : LinkLoadNow{};
+        j["now"] = {{"measured_up_kbps", std::round(now.measured_up_kbps * 10) / 10},
+                    {"measured_down_kbps", std::round(now.measured_down_kbps * 10) / 10},
+                    {"reserved_up_kbps", now.reserved_up_kbps},
+                    {"reserved_down_kbps", now.reserved_down_kbps}};
+      }
       links.push_back(std::move(j));
     }
     return HttpResponse::Json(200, {{"links", std::move(links)}});
@@ -333,12 +344,14 @@ class Api {
 
  private:
   BookingService& s_;
+  LinkMeasures measures_;
 };
 
 }  // namespace
 
-void RegisterBookingsApi(Router& router, scheduler::app::BookingService& service) {
-  auto api = std::make_shared<Api>(service);
+void RegisterBookingsApi(Router& router, scheduler::app::BookingService& service,
+                         LinkMeasures measures) {
+  auto api = std::make_shared<Api>(service, std::move(measures));
   auto bind = [api](HttpResponse (Api::*fn)(const HttpRequest&) const) {
     return [api, fn](const HttpRequest& req) { return ((*api).*fn)(req); };
   };

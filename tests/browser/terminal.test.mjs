@@ -167,6 +167,10 @@ test('a browser joins over WebRTC, sees and hears the mix, is seen, and resumes 
       title: '浏览器终端入会测试', organiser: '省政府办公厅', region: 'hub',
       start: utc(60), end: utc(3600), setup_minutes: 15,
       venues: [venues.red, venues.blue, venues.browser], main_venue: venues.red, profile: 'hd-2m',
+      // Every venue on the hub's MCU: with cascade auto Xining's MCU would host datong and
+      // huangzhong and send only its speaker up (docs/cascade.md), and the mix check below wants
+      // every venue's tile.
+      cascade: 'off',
     }),
   });
   const bookingBody = await booking.json();

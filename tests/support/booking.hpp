@@ -28,6 +28,9 @@ struct MeetingRequest {
   int64_t end_in = 3600;
   int setup_minutes = 15;
   std::string profile = "hd-2m";
+  // "auto": sub-centre MCUs host their own venues when two or more take part, and only their
+  // speaker goes up the cascade leg (docs/cascade.md); "off": every venue on the root MCU.
+  std::string cascade = "auto";
 };
 
 // POST /api/v1/bookings; returns the parsed reply (the booking on 201). The status is checked
@@ -42,7 +45,8 @@ inline nlohmann::json BookMeeting(int port, const MeetingRequest& m) {
                                {"setup_minutes", m.setup_minutes},
                                {"venues", m.venues},
                                {"main_venue", m.venues.front()},
-                               {"profile", m.profile}};
+                               {"profile", m.profile},
+                               {"cascade", m.cascade}};
   HttpReply r = Http(port, "POST", "/api/v1/bookings", body.dump());
   EXPECT_EQ(r.status, 201) << r.body;
   return nlohmann::json::parse(r.body, nullptr, false);

@@ -68,8 +68,9 @@ class ServeFixture : public ::testing::Test {
   // Books a meeting through the REST API, start/end relative to now in seconds (the 15-minute
   // set-up buffer opens a meeting that starts within 15 minutes at once).
   nlohmann::json Book(const std::vector<std::string>& venues, int64_t start_in = 60,
-                      int64_t end_in = 3600, int setup_minutes = 15) {
-    return BookMeeting(port_, {venues, start_in, end_in, setup_minutes});
+                      int64_t end_in = 3600, int setup_minutes = 15,
+                      const std::string& cascade = "auto") {
+    return BookMeeting(port_, {venues, start_in, end_in, setup_minutes, "hd-2m", cascade});
   }
 
   TempDir dir_;

@@ -7,6 +7,7 @@
 
 namespace plateau::scheduler {
 struct Booking;
+struct CascadePlan;
 namespace app {
 class BookingService;
 }  // namespace app
@@ -43,6 +44,8 @@ class BookingConferenceDirectory final : public ConferenceDirectory {
   Meeting ToMeeting(const scheduler::Booking& booking, int64_t now) const;
 
  private:
+  // The booking's plan as the media side follows and measures it.
+  void FillPlan(const scheduler::CascadePlan& plan, MediaPlan& out) const;
   scheduler::app::BookingService& service_;
 };
 

@@ -58,6 +58,22 @@ class VenueAuthenticator {
 // ---- conferences ----
 
 // One occurrence of a booked meeting as signaling sees it. Times are Unix seconds, UTC.
+// Where a meeting's media runs: the booking's cascade plan (docs/cascade.md). With no hosts every
+// venue is on one conference (the root's).
+struct MediaPlan {
+  std::string root_mcu;                        // the MCU hosting the conference
+  std::map<std::string, std::string> hosts;    // venue -> the MCU that hosts it
+  std::map<std::string, std::string> parents;  // sub-centre MCU -> the MCU its cascade leg joins
+  std::map<std::string, std::string> names;    // MCU -> display name (its site's)
+  // The links a venue's stream (key: venue id) or a cascade leg's (key: the sub-centre MCU id)
+  // crosses to reach its MCU, from its own site up: its media to the MCU goes "up" on each.
+  std::map<std::string, std::vector<std::string>> paths;
+  // What the booking reserved per link: {up, down} kbit/s.
+  std::map<std::string, std::pair<int64_t, int64_t>> reserved;
+  // The MCU hosting `venue` (the root when the plan does not say).
+  const std::string& HostOf(const std::string& venue) const;
+};
+
 struct Meeting {
   int64_t booking = 0;
   std::string conference;  // dialable number
@@ -68,7 +84,8 @@ struct Meeting {
   std::vector<std::string> venues;  // the venues on the booking
   std::string main_venue;
   std::string layout = "auto";
-  std::string profile;     // stream profile id (the media tier follows from it)
+  std::string profile;  // stream profile id (the media tier follows from it)
+  MediaPlan plan;
   bool cancelled = false;  // cancelled or bumped by a higher-priority meeting
 
   bool IsOpenAt(int64_t now) const { return !cancelled && now >= opens && now < end; }

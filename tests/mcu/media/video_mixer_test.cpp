@@ -37,6 +37,11 @@ TEST(VideoMixer, RefusesBadConfigurations) {
   c = SmallMixerConfig();
   c.tiers.clear();
   EXPECT_EQ(media::VideoMixer::Create(c, {}).error().code, "bad_config");
+  for (int slots : {0, 17}) {
+    c = SmallMixerConfig();
+    c.slots = slots;
+    EXPECT_EQ(media::VideoMixer::Create(c, {}).error().code, "bad_config") << slots;
+  }
 }
 
 TEST(VideoMixer, ComposesBlackFramesWithNoVenue) {

@@ -236,7 +236,12 @@ bool ShowsTiles(const term::DecodedFrame& frame, const std::vector<protocol::Til
     const int x = static_cast<int>((t.x + t.w * 0.5) * frame.width);
     const int y = static_cast<int>((t.y + t.h * 0.45) * frame.height);
     const term::Rgb got = frame.Average(x, y, std::max(2, frame.width / 80));
-    const term::Rgb want = colors.at(t.venue);
+    auto known = colors.find(t.venue);
+    if (known == colors.end()) {
+      *why = "a tile of " + t.venue + ", which is no terminal";
+      return false;
+    }
+    const term::Rgb want = known->second;
     if (term::ColorDistance(got, want) > kTolerance) {
       *why = t.venue + " at (" + std::to_string(x) + "," + std::to_string(y) + "): got " +
              term::FormatRgb(got) + ", want " + term::FormatRgb(want);
@@ -436,6 +441,55 @@ TEST_F(ConferenceMediaTest, SdesTerminalsNegotiateSeeAndHearEachOtherResumeAndLe
   stats = conference->Stats();
   EXPECT_EQ(FindVenue(stats, "datong"), nullptr);
   EXPECT_EQ(stats.venues.size(), 1u);
+  media_->ConferenceEnded(meeting);
+  EXPECT_EQ(media_->Find(meeting.booking), nullptr);
+}
+
+// The booking's cascade plan decides where each venue's media goes: a hall on the hub's MCU and
+// two counties on their sub-centres' MCUs. The hub's engine holds the hall and one cascade leg per
+// sub-centre (not the counties); the published layout names the venue each leg carries; every
+// terminal sees every colour and hears the others, never itself.
+TEST_F(ConferenceMediaTest, VenuesFollowTheBookingsCascadePlan) {
+  Meeting meeting = TestMeeting(45, "hd-8m");
+  meeting.venues = {"hall-1", "minhe", "maqin"};
+  meeting.main_venue = "hall-1";
+  meeting.plan.root_mcu = "mcu-hub";
+  meeting.plan.hosts = {{"hall-1", "mcu-hub"}, {"minhe", "mcu-haidong"}, {"maqin", "mcu-golog"}};
+  meeting.plan.parents = {{"mcu-haidong", "mcu-hub"}, {"mcu-golog", "mcu-hub"}};
+  meeting.plan.names = {{"mcu-hub", "省中心"}, {"mcu-haidong", "海东市"}, {"mcu-golog", "果洛州"}};
+  media_->ConferenceOpened(meeting);
+  SdesTerminal* hall = AddTerminal("hall-1", term::Rgb{225, 30, 30}, 500);
+  SdesTerminal* minhe = AddTerminal("minhe", term::Rgb{30, 200, 60}, 800);
+  SdesTerminal* maqin = AddTerminal("maqin", term::Rgb{30, 30, 225}, 1100);
+  ASSERT_TRUE(hall && minhe && maqin);
+  int seat = 1;
+  for (SdesTerminal* t : {hall, minhe, maqin}) {
+    const MediaSeat s = SeatFor(meeting, t->venue(), t->venue(), seat, 200 + seat);
+    ++seat;
+    auto answer = OfferAndWait(*media_, s, t->Offer());
+    ASSERT_TRUE(answer) << t->venue() << ": " << answer.error().message;
+    ASSERT_TRUE(t->Accept(*answer));
+  }
+  auto root = media_->Find(meeting.booking);
+  ASSERT_NE(root, nullptr);
+  auto stats = root->Stats();
+  std::set<std::string> at_hub;
+  for (const auto& v : stats.venues) at_hub.insert(v.id);
+  EXPECT_EQ(at_hub, (std::set<std::string>{"hall-1", "mcu-haidong", "mcu-golog"}));
+  EXPECT_EQ(FindVenue(stats, "mcu-haidong")->name, "海东市");
+
+  for (SdesTerminal* viewer : {hall, minhe, maqin})
+    EXPECT_TRUE(SeesEveryTile(*viewer, {"hall-1", "minhe", "maqin"}, 0, 30s));
+  ASSERT_TRUE(minhe->receiver().WaitForAudio(600, Clock::now() + 10s));
+  EXPECT_TRUE(HearsOnly(*hall, *minhe));
+  EXPECT_TRUE(HearsOnly(*hall, *maqin));
+  EXPECT_TRUE(HearsOnly(*minhe, *maqin));  // across two cascade legs
+  EXPECT_TRUE(HearsOnly(*maqin, *hall));
+
+  // The county leaves: its sub-centre's engine lets it go; the leg stays for the meeting.
+  media_->SeatReleased(SeatFor(meeting, "minhe", "minhe", 2, 202));
+  stats = root->Stats();
+  EXPECT_NE(FindVenue(stats, "mcu-haidong"), nullptr);
   media_->ConferenceEnded(meeting);
   EXPECT_EQ(media_->Find(meeting.booking), nullptr);
 }

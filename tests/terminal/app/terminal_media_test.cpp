@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "fixture.hpp"
 #include "support/terminal_report.hpp"
+#include "support/wait.hpp"
 #include "tcp_proxy.hpp"
 
 namespace plateau::testing {
@@ -88,7 +91,10 @@ TEST_F(TerminalMedia, TerminalsJoinABookedMeetingAndSeeAndHearEachOther) {
                                      {"minhe", {255, 255, 0}, "#ffff00", 0}};
   std::vector<std::string> ids;
   for (const auto& v : venues) ids.push_back(v.id);
-  json booking = Book(ids);
+  // Every venue on the hub's MCU (cascade off): this test is about terminals seeing every other
+  // venue in one continuous-presence picture. With cascade auto Xining's three counties would be
+  // hosted by Xining's MCU and only its speaker would reach the hub (docs/cascade.md).
+  json booking = Book(ids, 60, 3600, 15, "off");
   const std::string number = booking["conference_number"];
   ASSERT_EQ(number.size(), 8u) << booking.dump();
 
@@ -165,6 +171,104 @@ TEST_F(TerminalMedia, TerminalsJoinABookedMeetingAndSeeAndHearEachOther) {
     others[i]->process().Signal(SIGTERM);
   }
   for (auto& o : others) EXPECT_EQ(o->Wait(seconds(10)), 0) << o->err();
+}
+
+// A cascaded meeting through the real server: two Haidong counties are hosted by Haidong's MCU
+// (cascade auto), a Xining county by the hub's. Transparent to the venues: the Xining county sees
+// Haidong's speaker in the province picture and hears both counties; a Haidong county hears the
+// others and not itself. Measured against booked: the links view and /metrics show hub-haidong
+// carrying the one leg (not two county streams), within what the plan reserved.
+TEST_F(TerminalMedia, ACascadedMeetingIsTransparentAndItsLegIsMeasuredAgainstTheReservation) {
+  StartServer();
+  const std::vector<Venue> venues = {{"datong", {255, 0, 0}, "#ff0000", 440},
+                                     {"minhe", {0, 255, 0}, "#00ff00", 660},
+                                     {"ledu", {0, 0, 255}, "#0000ff", 880}};
+  json booking = Book({"datong", "minhe", "ledu"});
+  const std::string number = booking["conference_number"];
+  ASSERT_EQ(number.size(), 8u) << booking.dump();
+  ASSERT_EQ(booking["plan"]["cascades"].size(), 1u) << booking.dump();
+  EXPECT_EQ(booking["plan"]["cascades"][0]["from_mcu"], "mcu-haidong");
+  std::vector<std::unique_ptr<TerminalProcess>> terminals;
+  for (const auto& v : venues) {
+    auto a = TerminalArgs(v.id);
+    for (const std::string& x :
+         {std::string("--conference"), number, std::string("--color"), v.colour_text,
+          std::string("--tone"), std::to_string(static_cast<int>(v.tone)),
+          std::string("--probe-hz"), std::string("440,660,880"), std::string("--seconds"),
+          std::string("60"), std::string("--stats-json"), Dir() + "/" + v.id + ".json",
+          std::string("--stats-interval"), std::string("0.5")})
+      a.push_back(x);
+    terminals.push_back(std::make_unique<TerminalProcess>(Dir(), v.id, a));
+  }
+  // datong (on the hub's MCU) sees two tiles: its own and the Haidong leg's, named by the county
+  // speaking there and in that county's colour; it hears both Haidong counties.
+  auto sees_haidong = [&](const json& r) {
+    if (r.value("state", "") != "in_call" || r["video"]["frames_decoded"].get<int>() <= 30)
+      return false;
+    bool haidong_tile = false;
+    for (size_t i = 1; i < venues.size(); ++i) {
+      auto c = TileColour(r, venues[i].id);
+      if (c && ColourDistance(*c, venues[i].colour) <= kColourTolerance) haidong_tile = true;
+    }
+    return haidong_tile && Probe(r, 660) > kHeard && Probe(r, 880) > kHeard &&
+           Probe(r, 440) < kSilent;
+  };
+  auto report = WaitForReport(Dir() + "/datong.json", sees_haidong, seconds(30));
+  ASSERT_TRUE(report) << terminals[0]->err();
+  EXPECT_EQ((*report)["tiles"].size(), 2u) << (*report)["tiles"].dump();
+  // minhe, under Haidong's MCU, hears datong (through the leg) and ledu (its own MCU), not itself.
+  auto minhe = WaitForReport(
+      Dir() + "/minhe.json",
+      [](const json& r) {
+        return Probe(r, 440) > kHeard && Probe(r, 880) > kHeard && Probe(r, 660) < kSilent;
+      },
+      seconds(20));
+  ASSERT_TRUE(minhe) << terminals[1]->err();
+
+  // Measured against booked, refreshed every second: every link the meeting uses carries media
+  // (a flow's first sample is its baseline, so each shows up one sample after its venue joined).
+  const std::set<std::string> used = {"hub-haidong", "haidong-minhe", "haidong-ledu", "hub-xining",
+                                      "xining-datong"};
+  json links;
+  const bool measured = WaitUntil(
+      [&] {
+        HttpReply r = Http(port_, "GET", "/api/v1/links");
+        links = json::parse(r.body, nullptr, false);
+        if (r.status != 200 || !links.is_object()) return false;
+        size_t carrying = 0;
+        for (const auto& l : links["links"])
+          if (used.count(l["id"]) && l["now"]["measured_down_kbps"].get<double>() > 0 &&
+              l["now"]["measured_up_kbps"].get<double>() > 0)
+            ++carrying;
+        return carrying == used.size();
+      },
+      seconds(15));
+  ASSERT_TRUE(measured) << links.dump();
+  for (const auto& l : links["links"]) {
+    const std::string id = l["id"];
+    const json& now = l["now"];
+    if (now["reserved_up_kbps"].get<int64_t>() > 0)
+      std::printf("[ measured ] %s: %s\n", id.c_str(), now.dump().c_str());
+    if (used.count(id)) {
+      EXPECT_EQ(now["reserved_up_kbps"], 1229) << id;  // one hd-2m stream each way
+      EXPECT_EQ(now["reserved_down_kbps"], 1229) << id;
+      EXPECT_GT(now["measured_down_kbps"].get<double>(), 0) << id << ": " << now.dump();
+      EXPECT_LE(now["measured_down_kbps"].get<double>(), 1229) << id << ": " << now.dump();
+      EXPECT_LE(now["measured_up_kbps"].get<double>(), 1229) << id << ": " << now.dump();
+    } else if (id == "hub-golog") {
+      EXPECT_EQ(now["reserved_up_kbps"], 0);
+      EXPECT_EQ(now["measured_up_kbps"], 0);
+    }
+  }
+  HttpReply metrics = Http(port_, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("plateau_link_reserved_kbps{direction=\"up\",link=\"hub-haidong\"} "
+                              "1229"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("plateau_link_measured_kbps{direction=\"down\",link=\"hub-haidong\"}"),
+      std::string::npos);
+  for (auto& t : terminals) t->process().Signal(SIGTERM);
+  for (auto& t : terminals) EXPECT_EQ(t->Wait(seconds(10)), 0) << t->err();
 }
 
 TEST_F(TerminalMedia, ACutConnectionResumesTheSeatAndMediaFlowsWithNewKeys) {

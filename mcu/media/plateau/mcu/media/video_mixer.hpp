@@ -65,6 +65,9 @@ struct VideoMixerConfig {
   int canvas_width = 1280;  // the compositor's canvas (tiles are laid out on it); even
   int canvas_height = 720;
   int fps = 30;
+  // Decode slots built at start (1..16): at most this many tiles are decoded and shown. 16 fits
+  // every layout; a cascade sub-centre's engine (layout "1") needs one, and starts faster.
+  int slots = 16;
   std::vector<TierConfig> tiers = {
       {"8m", 1280, 720, 1800, 300, 1200, 96, 0},
       {"2m", 640, 360, 1100, 300, 1200, 96, 0},

@@ -28,6 +28,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "plateau/common/metrics.hpp"
 #include "plateau/common/result.hpp"
@@ -135,6 +137,17 @@ struct ConferenceMediaConfig {
   mcu::conference::ConferenceConfig conference;
 };
 
+// RTP bytes one venue or cascade leg has carried so far, as the engine of its MCU counted them,
+// and the links it crosses (MediaPlan::paths): `bytes_up` went up each of them, `bytes_down` down.
+struct MediaFlow {
+  int64_t booking = 0;
+  std::string id;    // the venue, or the sub-centre MCU of a cascade leg
+  bool leg = false;  // a cascade leg (counted at its parent's end)
+  std::vector<std::string> links;
+  uint64_t bytes_up = 0;    // from the venue (sub-centre) to its MCU (the parent's)
+  uint64_t bytes_down = 0;  // the other way
+};
+
 class ConferenceMedia final : public signaling::MediaNegotiator {
  public:
   // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast), "bad_profile"
@@ -172,6 +185,11 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   // engine's ("unknown_venue").
   Status SetMuted(int64_t booking, const std::string& venue, bool muted) PLATEAU_EXCLUDES(mu_);
 
+  // Every venue and cascade leg of every running meeting (any thread; reads the engines' stats).
+  std::vector<MediaFlow> Flows() const PLATEAU_EXCLUDES(mu_);
+  // What the meetings whose media runs reserved, summed per link: {up, down} kbit/s.
+  std::map<std::string, std::pair<int64_t, int64_t>> Reserved() const PLATEAU_EXCLUDES(mu_);
+
   // The stream profile of that id (its venues' tier has the same name); nullptr if unknown.
   const MediaProfile* FindProfile(const std::string& id) const;
   const ConferenceMediaConfig& config() const { return config_; }
@@ -179,6 +197,7 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
  private:
   struct Leg;
   struct Room;
+  struct Nodes;
   ConferenceMedia(ConferenceMediaConfig config, metrics::Registry& metrics);
 
   // Takes mu_ for the look-up and to publish the conference, not while building it.
@@ -188,8 +207,16 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   void OfferWebRtc(const signaling::MediaSeat& seat, std::string sdp, const AnswerCallback& done)
       PLATEAU_EXCLUDES(mu_);
   // Calls into signaling (the Switchboard's lock), so never with mu_ held.
+  // `canvas`: the meeting's profile (its engines compose at its size); `nodes`: the room's
+  // sub-centre engines (a cascade leg's tile names the venue it carries).
   void PublishLayout(int64_t booking, const std::string& layout,
-                     const std::vector<mcu::media::Placement>& placements) PLATEAU_EXCLUDES(mu_);
+                     const std::vector<mcu::media::Placement>& placements,
+                     const MediaProfile& canvas, Nodes* nodes) PLATEAU_EXCLUDES(mu_);
+  // The engine of the plan's MCU `mcu` for this room (the root's for the root or ""), creating
+  // a sub-centre's engine and its cascade leg (and its parent's, first) on first use. Negotiator
+  // calls only, after RunningRoom.
+  Result<std::shared_ptr<mcu::conference::Conference>> EngineFor(Room& room, const std::string& mcu,
+                                                                 int depth = 0);
   static void CloseLegs(Room& room);
 
   const ConferenceMediaConfig config_;

@@ -3,6 +3,12 @@
 // BookingService calls and back; every decision lives in scheduler/app and the domain (scheduler/).
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "plateau/common/link_load.hpp"
 #include "plateau/listener/http.hpp"
 
 namespace plateau::scheduler::app {
@@ -11,7 +17,12 @@ class BookingService;
 
 namespace plateau::scheduler::rest {
 
-// Adds the /api/v1 routes to `router`. `service` must outlive every dispatch.
-void RegisterBookingsApi(listener::Router& router, app::BookingService& service);
+// Link id -> its load now (links without media may be absent).
+using LinkMeasures = std::function<std::map<std::string, LinkLoadNow>()>;
+
+// Adds the /api/v1 routes to `router`. `service` must outlive every dispatch. With `measures`,
+// GET /api/v1/links adds each link's measured and reserved kbit/s ("now").
+void RegisterBookingsApi(listener::Router& router, app::BookingService& service,
+                         LinkMeasures measures = {});
 
 }  // namespace plateau::scheduler::rest
