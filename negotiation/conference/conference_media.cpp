@@ -681,25 +681,39 @@ void ConferenceMedia::SeatReleased(const MediaSeat& seat) {
   log::Info("media.seat_released", {{"conference", seat.conference}, {"venue", seat.venue}});
 }
 
-std::vector<MediaFlow> ConferenceMedia::Flows() const {
-  struct Running {
-    int64_t booking;
-    signaling::MediaPlan plan;
-    std::shared_ptr<conf::Conference> root;
-    std::map<std::string, std::shared_ptr<conf::Conference>> nodes;
-  };
+std::vector<ConferenceMedia::Running> ConferenceMedia::RunningMeetings(
+    std::optional<int64_t> only) const {
   std::vector<Running> running;
-  {
-    MutexLock lock(mu_);
-    for (const auto& [booking, room] : rooms_) {
-      if (!room->conference) continue;
-      Running r{booking, room->meeting.plan, room->conference, {}};
-      MutexLock nodes_lock(room->nodes_view->mu);
-      for (const auto& [mcu, weak] : room->nodes_view->by_mcu)
-        if (auto node = weak.lock()) r.nodes[mcu] = std::move(node);
-      running.push_back(std::move(r));
-    }
+  MutexLock lock(mu_);
+  for (const auto& [booking, room] : rooms_) {
+    if (!room->conference || (only && booking != *only)) continue;
+    Running r{booking, room->meeting.plan, room->conference, {}};
+    MutexLock nodes_lock(room->nodes_view->mu);
+    for (const auto& [mcu, weak] : room->nodes_view->by_mcu)
+      if (auto node = weak.lock()) r.nodes[mcu] = std::move(node);
+    running.push_back(std::move(r));
   }
+  return running;
+}
+
+std::vector<RosterEntry> ConferenceMedia::Roster(int64_t booking) const {
+  std::vector<RosterEntry> out;
+  for (const Running& r : RunningMeetings(booking)) {
+    auto add = [&](const conf::ConferenceStats& stats, const std::string& mcu) {
+      for (const auto& v : stats.venues) {
+        if (v.uplink || r.plan.parents.count(v.id)) continue;  // a cascade leg, not a venue
+        out.push_back(
+            RosterEntry{v.id, v.name, mcu, v.speaking, v.muted, v.lost, v.fraction_lost, v.rtt_ms});
+      }
+    };
+    add(r.root->Stats(), r.plan.root_mcu);
+    for (const auto& [mcu, node] : r.nodes) add(node->Stats(), mcu);
+  }
+  return out;
+}
+
+std::vector<MediaFlow> ConferenceMedia::Flows() const {
+  const std::vector<Running> running = RunningMeetings(std::nullopt);
   std::vector<MediaFlow> out;
   for (const Running& r : running) {
     auto add = [&](const conf::ConferenceStats& stats, bool root) {

@@ -486,10 +486,22 @@ TEST_F(ConferenceMediaTest, VenuesFollowTheBookingsCascadePlan) {
   EXPECT_TRUE(HearsOnly(*minhe, *maqin));  // across two cascade legs
   EXPECT_TRUE(HearsOnly(*maqin, *hall));
 
+  // The hub knows every venue of every MCU, and which MCU hosts it; the legs are not venues.
+  auto roster = [&] {
+    std::map<std::string, std::string> out;
+    for (const auto& e : media_->Roster(meeting.booking)) out[e.venue] = e.mcu;
+    return out;
+  };
+  EXPECT_EQ(roster(),
+            (std::map<std::string, std::string>{
+                {"hall-1", "mcu-hub"}, {"minhe", "mcu-haidong"}, {"maqin", "mcu-golog"}}));
+
   // The county leaves: its sub-centre's engine lets it go; the leg stays for the meeting.
   media_->SeatReleased(SeatFor(meeting, "minhe", "minhe", 2, 202));
   stats = root->Stats();
   EXPECT_NE(FindVenue(stats, "mcu-haidong"), nullptr);
+  EXPECT_EQ(roster().count("minhe"), 0u);
+  EXPECT_EQ(roster().size(), 2u);
   media_->ConferenceEnded(meeting);
   EXPECT_EQ(media_->Find(meeting.booking), nullptr);
 }

@@ -148,6 +148,18 @@ struct MediaFlow {
   uint64_t bytes_down = 0;  // the other way
 };
 
+// One venue of a running meeting as the hub sees it, whichever MCU of the plan hosts it.
+struct RosterEntry {
+  std::string venue;
+  std::string name;
+  std::string mcu;        // the plan's MCU whose engine holds it
+  bool speaking = false;  // one of the mixed speakers of its MCU's engine
+  bool muted = false;
+  int64_t lost = 0;          // packets lost from it (RTCP / the receiving transport)
+  double fraction_lost = 0;  // last report
+  double rtt_ms = -1;        // -1: not measured
+};
+
 class ConferenceMedia final : public signaling::MediaNegotiator {
  public:
   // Errors: "bad_media_address" (not an IPv4 literal, or unspecified/multicast), "bad_profile"
@@ -185,6 +197,9 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   // engine's ("unknown_venue").
   Status SetMuted(int64_t booking, const std::string& venue, bool muted) PLATEAU_EXCLUDES(mu_);
 
+  // Every venue of a running meeting on every engine of its plan (cascade legs are not venues);
+  // empty when its media does not run. Any thread.
+  std::vector<RosterEntry> Roster(int64_t booking) const PLATEAU_EXCLUDES(mu_);
   // Every venue and cascade leg of every running meeting (any thread; reads the engines' stats).
   std::vector<MediaFlow> Flows() const PLATEAU_EXCLUDES(mu_);
   // What the meetings whose media runs reserved, summed per link: {up, down} kbit/s.
@@ -198,6 +213,14 @@ class ConferenceMedia final : public signaling::MediaNegotiator {
   struct Leg;
   struct Room;
   struct Nodes;
+  // A running meeting's engines, taken under mu_ to be read without it.
+  struct Running {
+    int64_t booking;
+    signaling::MediaPlan plan;
+    std::shared_ptr<mcu::conference::Conference> root;
+    std::map<std::string, std::shared_ptr<mcu::conference::Conference>> nodes;
+  };
+  std::vector<Running> RunningMeetings(std::optional<int64_t> only) const PLATEAU_EXCLUDES(mu_);
   ConferenceMedia(ConferenceMediaConfig config, metrics::Registry& metrics);
 
   // Takes mu_ for the look-up and to publish the conference, not while building it.
