@@ -17,6 +17,7 @@
 #include "plateau/terminal/media/sender.hpp"
 #include "support/media/media_test_util.hpp"
 #include "support/media/small_config.hpp"
+#include "support/slack.hpp"
 
 namespace plateau::mcu::testing {
 
@@ -139,13 +140,15 @@ class MixerRig {
   std::shared_ptr<const terminal::media::DecodedFrame> WaitForLayout(
       size_t tier, Clock::time_point deadline, std::string* why, int tolerance = kColorTolerance) {
     const auto placements = mixer_->Placements();
+    // The time left bounds how long to wait, not how fast: stretched under a sanitizer.
+    const auto stretched = Clock::now() + ::plateau::testing::Slack(deadline - Clock::now());
     return receivers_[tier]->WaitForFrame(
         [&](const terminal::media::DecodedFrame& f) {
           return ShowsLayout(
               f, placements, config_.canvas_width, config_.canvas_height,
               [this](const std::string& v) { return ColorOf(v); }, why, tolerance);
         },
-        deadline);
+        stretched);
   }
 
  private:
