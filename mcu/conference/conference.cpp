@@ -727,28 +727,24 @@ class ConferenceImpl final : public Conference {
   void OnTierPacket(const media::TierPacket& p) {
     auto routes = LoadRoutes();
     if (p.tier >= routes->by_tier.size()) return;
-    for (const auto& route : routes->by_tier[p.tier]) {
-      if (!route->carrier.media.receives_video) continue;
-      std::vector<uint8_t> out(p.rtp.begin(), p.rtp.end());
-      if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
-      route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
-      route->counters->bytes_out.fetch_add(out.size(), std::memory_order_relaxed);
-      if (route->carrier.transport) {
-        route->carrier.transport->SendRtp(std::move(out));
-      } else if (route->carrier.external) {
-        route->carrier.external->SendRtp(transport::MediaKind::kVideo, out);
-      }
-    }
+    SendVideoCopies(p.rtp, routes->by_tier[p.tier]);
   }
 
   // The parent's picture, from the cascade uplink: one copy per other venue that receives video,
-  // restamped like a tier packet (own SSRC and PT; the parent's sequence numbers and timestamps,
-  // so each venue transport's NACK history answers for what it sent).
+  // restamped like a tier packet.
   void ForwardUplinkVideo(const rtp::RtpPacket& p) {
     auto routes = LoadRoutes();
-    for (const auto& route : routes->forwarded) {
+    SendVideoCopies(p.data(), routes->forwarded);
+  }
+
+  // One copy of a video packet per receiving route, restamped (own SSRC and PT; the source's
+  // sequence numbers and timestamps, so each venue transport's NACK history answers for what it
+  // sent) and handed to the venue's carrier.
+  void SendVideoCopies(std::span<const uint8_t> rtp,
+                       const std::vector<std::shared_ptr<const Route>>& receivers) {
+    for (const auto& route : receivers) {
       if (!route->carrier.media.receives_video) continue;
-      std::vector<uint8_t> out(p.data().begin(), p.data().end());
+      std::vector<uint8_t> out(rtp.begin(), rtp.end());
       if (!RestampForVenue(out, route->video_ssrc, route->carrier.video_pt)) return;
       route->counters->packets_out.fetch_add(1, std::memory_order_relaxed);
       route->counters->bytes_out.fetch_add(out.size(), std::memory_order_relaxed);
@@ -836,28 +832,21 @@ class ConferenceImpl final : public Conference {
     const auto now = clock_.Monotonic();
     const auto min_interval =
         std::chrono::milliseconds(std::max(0, config_.video.tier_keyframe_min_interval_ms));
+    // With a cascade uplink every other venue receives the parent's forwarded picture: its
+    // requests go to the parent, through the uplink, at the same rate limit.
+    const auto up = std::find_if(venues_.begin(), venues_.end(),
+                                 [](const auto& entry) { return entry.second->spec.uplink; });
+    const VenueState* uplink = up != venues_.end() ? up->second.get() : nullptr;
     std::vector<bool> wanted(config_.video.tiers.size(), false);
-    for (const auto& [id, v] : venues_) {
-      if (v->carrier.media.receives_video &&
-          v->counters->tier_keyframe.load(std::memory_order_relaxed))
-        wanted[v->tier] = true;
-    }
-    // Venues that receive the uplink's forwarded picture ask the parent, through the uplink, at
-    // the same rate limit.
-    const VenueState* uplink = nullptr;
     bool forwarded_wanted = false;
     for (const auto& [id, v] : venues_) {
-      if (v->spec.uplink) uplink = v.get();
-    }
-    if (uplink) {
-      std::fill(wanted.begin(), wanted.end(), false);
-      if (uplink->carrier.media.receives_video &&
-          uplink->counters->tier_keyframe.load(std::memory_order_relaxed))
-        wanted[uplink->tier] = true;
-      for (const auto& [id, v] : venues_) {
-        if (!v->spec.uplink && v->carrier.media.receives_video &&
-            v->counters->tier_keyframe.load(std::memory_order_relaxed))
-          forwarded_wanted = true;
+      if (!v->carrier.media.receives_video ||
+          !v->counters->tier_keyframe.load(std::memory_order_relaxed))
+        continue;
+      if (uplink && !v->spec.uplink) {
+        forwarded_wanted = true;
+      } else {
+        wanted[v->tier] = true;
       }
     }
     if (forwarded_wanted && now - uplink_last_asked_ >= min_interval) {

@@ -716,21 +716,20 @@ std::vector<MediaFlow> ConferenceMedia::Flows() const {
   const std::vector<Running> running = RunningMeetings(std::nullopt);
   std::vector<MediaFlow> out;
   for (const Running& r : running) {
-    auto add = [&](const conf::ConferenceStats& stats, bool root) {
+    auto add = [&](const conf::ConferenceStats& stats) {
       for (const auto& v : stats.venues) {
         if (v.uplink) continue;  // a leg is counted once, at its parent's end
         MediaFlow f;
         f.booking = r.booking;
         f.id = v.id;
-        f.leg = root && r.plan.parents.count(v.id) != 0;
         if (auto it = r.plan.paths.find(v.id); it != r.plan.paths.end()) f.links = it->second;
         f.bytes_up = v.bytes_in;
         f.bytes_down = v.bytes_out;
         out.push_back(std::move(f));
       }
     };
-    add(r.root->Stats(), true);
-    for (const auto& [mcu, node] : r.nodes) add(node->Stats(), false);
+    add(r.root->Stats());
+    for (const auto& [mcu, node] : r.nodes) add(node->Stats());
   }
   return out;
 }

@@ -11,12 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-MediaFlow Flow(std::string id, std::vector<std::string> links, uint64_t up, uint64_t down,
-               bool leg = false) {
+MediaFlow Flow(std::string id, std::vector<std::string> links, uint64_t up, uint64_t down) {
   MediaFlow f;
   f.booking = 7;
   f.id = std::move(id);
-  f.leg = leg;
   f.links = std::move(links);
   f.bytes_up = up;
   f.bytes_down = down;
@@ -31,7 +29,7 @@ TEST(LinkMeter, BytesPerLinkAndDirectionBecomeKbpsBesideTheReservation) {
       {"hub-haidong", {1229, 1229}}, {"haidong-minhe", {1229, 1229}}};
   // The first sample is the baseline: nothing measured yet.
   meter.Sample({Flow("minhe", {"haidong-minhe"}, 1000, 2000),
-                Flow("mcu-haidong", {"hub-haidong"}, 5000, 6000, true)},
+                Flow("mcu-haidong", {"hub-haidong"}, 5000, 6000)},
                reserved, t0);
   EXPECT_EQ(meter.Rates().at("hub-haidong").measured_up_kbps, 0);
   EXPECT_EQ(meter.Rates().at("hub-haidong").reserved_up_kbps, 1229);
@@ -39,7 +37,7 @@ TEST(LinkMeter, BytesPerLinkAndDirectionBecomeKbpsBesideTheReservation) {
   // Two seconds later: minhe sent 250,000 bytes and received 300,000 (1,000 / 1,200 kbit/s); the
   // leg carried 275,000 up and 290,000 down; ledu joined (its baseline).
   meter.Sample({Flow("minhe", {"haidong-minhe"}, 251000, 302000),
-                Flow("mcu-haidong", {"hub-haidong"}, 280000, 296000, true),
+                Flow("mcu-haidong", {"hub-haidong"}, 280000, 296000),
                 Flow("ledu", {"haidong-ledu"}, 9000, 9000)},
                reserved, t0 + 2s);
   auto rates = meter.Rates();
@@ -61,7 +59,7 @@ TEST(LinkMeter, BytesPerLinkAndDirectionBecomeKbpsBesideTheReservation) {
   // minhe left and came back (its counters start again); the meeting's media stopped on ledu's
   // link (no flow): its rate falls to zero, and nothing is negative.
   meter.Sample({Flow("minhe", {"haidong-minhe"}, 125000, 0),
-                Flow("mcu-haidong", {"hub-haidong"}, 280000, 296000, true)},
+                Flow("mcu-haidong", {"hub-haidong"}, 280000, 296000)},
                {}, t0 + 3s);
   rates = meter.Rates();
   EXPECT_DOUBLE_EQ(rates.at("haidong-minhe").measured_up_kbps, 1000);

@@ -66,7 +66,7 @@ struct VideoMixerConfig {
   int canvas_height = 720;
   int fps = 30;
   // Decode slots built at start (1..16): at most this many tiles are decoded and shown. 16 fits
-  // every layout; a cascade sub-centre's engine (layout "1") needs one, and starts faster.
+  // every layout; a cascade sub-centre's engine (layout "1") needs one.
   int slots = 16;
   std::vector<TierConfig> tiers = {
       {"8m", 1280, 720, 1800, 300, 1200, 96, 0},

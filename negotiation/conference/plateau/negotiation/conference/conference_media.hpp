@@ -141,8 +141,7 @@ struct ConferenceMediaConfig {
 // and the links it crosses (MediaPlan::paths): `bytes_up` went up each of them, `bytes_down` down.
 struct MediaFlow {
   int64_t booking = 0;
-  std::string id;    // the venue, or the sub-centre MCU of a cascade leg
-  bool leg = false;  // a cascade leg (counted at its parent's end)
+  std::string id;  // the venue, or the sub-centre MCU of a cascade leg (counted at the parent)
   std::vector<std::string> links;
   uint64_t bytes_up = 0;    // from the venue (sub-centre) to its MCU (the parent's)
   uint64_t bytes_down = 0;  // the other way
